@@ -1,0 +1,32 @@
+# Readiness harness. `make audit` and `make test` set everything up on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHECKLIST ?= checklists/reference.yaml
+AUDIT_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: audit test lint validate sensitivity bench fuzz audit-all clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+audit: $(STAMP)
+	$(BIN)/harness audit $(CHECKLIST) $(AUDIT_ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest -n auto -p no:locust $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy harness checks loadtests chaos reports
+
+validate: $(STAMP)
+	$(BIN)/harness validate checklists/*.yaml
+
+clean:
+	rm -rf reports/out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,24 @@
+"""Check types: one module per family, each with a ``register(registry)`` function."""
+
+from __future__ import annotations
+
+import importlib
+
+from checks.registry import CheckType, Phase, Registry
+
+MODULES = (
+    "checks.http",
+    "checks.metrics",
+    "checks.attestation",
+)
+
+
+def default_registry() -> Registry:
+    """A fresh registry holding every check type the project ships."""
+    registry = Registry()
+    for name in MODULES:
+        importlib.import_module(name).register(registry)
+    return registry
+
+
+__all__ = ["CheckType", "Phase", "Registry", "default_registry"]

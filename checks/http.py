@@ -1,0 +1,31 @@
+"""The ``http`` check type: one request, expectations on its response."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from checks.exchange import RequestSpec, send
+from checks.expectations import ResponseExpect, evaluate
+from checks.registry import Registry
+from harness.context import CheckContext
+from harness.result import Result
+
+
+class HttpParams(RequestSpec):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    expect: ResponseExpect = Field(default_factory=ResponseExpect)
+
+
+async def run_http(params: HttpParams, ctx: CheckContext) -> Result:
+    """Send one HTTP request and check status, headers, JSON fields, body text and latency."""
+    async with ctx.client() as client:
+        exchange = await send(client, params, ctx)
+    observations = evaluate(params.expect, exchange)
+    ok = f"{exchange.evidence.method} {params.path} answered {exchange.status} as expected"
+    return Result.from_observations(observations, exchange.evidence, ok_message=ok,
+                                    latency_ms=round(exchange.elapsed_ms, 2))
+
+
+def register(registry: Registry) -> None:
+    registry.register("http", HttpParams)(run_http)

@@ -1,0 +1,116 @@
+"""``harness``: audit, validate, checks, toxiproxy."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from checks import default_registry
+from checks.registry import Phase, Registry
+from harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
+from harness.errors import ChecklistError, TargetError
+from harness.loader import load_checklist
+from harness.record import ItemResult
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Production-readiness audits with evidence.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    audit = sub.add_parser("audit", help="run a checklist against a service and write the sign-off report")
+    audit.add_argument("checklist", type=Path)
+    where = audit.add_mutually_exclusive_group()
+    where.add_argument("--target", type=Path, help="target file (default: the checklist's `target:`)")
+    where.add_argument("--base-url", help="audit a service that is already running; start nothing")
+    audit.add_argument("--out", type=Path, default=Path("reports/out"), help="reports folder (default reports/out)")
+    audit.add_argument("--attestations", type=Path, help="attestations file (default: the checklist's)")
+    audit.add_argument("--waivers", type=Path, help="waivers file (default: the checklist's)")
+    audit.add_argument("--phases", help="comma-separated phases to run: functional,load,fault (default all)")
+    audit.add_argument("--only", help="comma-separated item ids to run; the rest are skipped")
+    audit.add_argument("--concurrency", type=int, help="functional checks in flight at once (default 8)")
+    audit.add_argument("--quiet", action="store_true", help="do not print a line per item")
+    validate = sub.add_parser("validate", help="validate checklists; exit 0 when valid, 2 otherwise")
+    validate.add_argument("files", nargs="+", type=Path)
+    sub.add_parser("checks", help="list the registered check types with their parameters")
+    proxy = sub.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
+    proxy.add_argument("--host", default="127.0.0.1")
+    proxy.add_argument("--port", type=int, default=8474)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    registry = default_registry()
+    if args.command == "audit":
+        return _audit(args, registry)
+    if args.command == "validate":
+        return _validate(args.files, registry)
+    if args.command == "checks":
+        return _list_checks(registry)
+    if args.command == "toxiproxy":
+        from chaos.server.__main__ import main as serve
+
+        return serve(["--host", args.host, "--port", str(args.port)])
+    return EXIT_USAGE
+
+
+def _audit(args: argparse.Namespace, registry: Registry) -> int:
+    try:
+        phases = {Phase(p.strip()) for p in args.phases.split(",")} if args.phases else None
+    except ValueError:
+        print(f"harness: --phases takes {', '.join(p.value for p in Phase)}", file=sys.stderr)
+        return EXIT_USAGE
+    options = AuditOptions(
+        checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
+        attestations=args.attestations, waivers=args.waivers, phases=phases,
+        only={i.strip() for i in args.only.split(",")} if args.only else None, concurrency=args.concurrency,
+        on_result=None if args.quiet else _print_result,
+    )
+    try:
+        outcome = asyncio.run(run_audit(options, registry))
+    except ChecklistError as exc:
+        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TargetError as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    record = outcome.record
+    print(f"\n{record.verdict}: score {record.score:g}/100, " +
+          ", ".join(f"{n} {s}" for s, n in record.counts.items() if n))
+    if record.blocking:
+        print("blocking: " + ", ".join(record.blocking))
+    print(f"report: {outcome.html}")
+    return outcome.exit_code
+
+
+def _print_result(result: ItemResult) -> None:
+    print(f"  {result.status.value:<14} {result.severity.value:<8} {result.id}: {result.message[:110]}", flush=True)
+
+
+def _validate(files: list[Path], registry: Registry) -> int:
+    failed = False
+    for file in files:
+        try:
+            loaded = load_checklist(file, registry)
+        except ChecklistError as exc:
+            failed = True
+            print(f"{file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            continue
+        print(f"{file}: valid ({len(loaded.checklist.items())} items)")
+    return EXIT_USAGE if failed else 0
+
+
+def _list_checks(registry: Registry) -> int:
+    for check_type in registry:
+        print(f"{check_type.name}  [{check_type.phase.value}]  {check_type.description}")
+        for name, annotation, required in check_type.parameters():
+            print(f"    {name}: {annotation}{'' if not required else '  (required)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""``{port.api}``, ``{secret.key}``, ``{secret.key|sha256}``, ``{proxy.db}``, ``{env.HOME}``, ``{python}``...
+
+Placeholders are filled from values the harness picks at provisioning time. Secrets are
+random per run and remembered so that every report can redact them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import socket
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from harness.errors import TargetError
+
+PATTERN = re.compile(r"\{((?:port|secret|proxy|env|dep)\.[A-Za-z0-9_.-]+|python|run_dir|base_url)(\|sha256)?\}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free on ``host`` right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def names_in(value: Any, kind: str) -> set[str]:
+    """Every ``{kind.NAME}`` used anywhere in a nested value."""
+    found: set[str] = set()
+    for text in _strings(value):
+        for match in PATTERN.finditer(text):
+            key = match.group(1)
+            if key.startswith(kind + "."):
+                found.add(key.split(".", 1)[1])
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+class Placeholders:
+    def __init__(self, values: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None):
+        self._values: dict[str, str] = {"python": sys.executable, **(values or {})}
+        self._environ = os.environ if environ is None else environ
+        self._secrets: set[str] = set()
+
+    def put(self, key: str, value: str) -> None:
+        self._values[key] = value
+
+    def add_secret(self, name: str) -> str:
+        token = secrets.token_urlsafe(24)
+        self._values[f"secret.{name}"] = token
+        self._secrets.add(token)
+        return token
+
+    def allocate_ports(self, names: set[str], host: str = "127.0.0.1") -> None:
+        for name in sorted(names):
+            self._values.setdefault(f"port.{name}", str(free_port(host)))
+
+    @property
+    def secret_values(self) -> set[str]:
+        return set(self._secrets)
+
+    def get(self, key: str) -> str | None:
+        return self._values.get(key)
+
+    def expand(self, value: Any) -> Any:
+        """Fill every placeholder in ``value`` (strings inside lists and mappings too)."""
+        if isinstance(value, str):
+            return PATTERN.sub(self._replace, value)
+        if isinstance(value, Mapping):
+            return {k: self.expand(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.expand(v) for v in value]
+        return value
+
+    def _replace(self, match: re.Match[str]) -> str:
+        key, transform = match.group(1), match.group(2)
+        found = self._environ.get(key[4:]) if key.startswith("env.") else self._values.get(key)
+        if found is None:
+            raise TargetError(f"unknown placeholder {{{key}}}: nothing provides it")
+        return hashlib.sha256(found.encode()).hexdigest() if transform == "|sha256" else found

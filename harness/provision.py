@@ -1,0 +1,164 @@
+"""Provisioning: start what the target file asks for, wait until it answers, always tear it down."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import TargetError
+from harness.placeholders import Placeholders, names_in
+from harness.process import ManagedProcess
+from harness.target import TargetSpec
+
+
+@dataclass
+class ProxyInfo:
+    """What the harness knows about Toxiproxy during an audit."""
+
+    url: str
+    kind: str
+    version: str
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunningTarget:
+    spec: TargetSpec | None
+    base_url: str
+    placeholders: Placeholders
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    proxy: ProxyInfo | None = None
+    work_dir: Path | None = None
+    _toxiproxy: Any = None
+    _base_dir: Path | None = None
+    _log_dir: Path | None = None
+
+    @property
+    def provisioned(self) -> bool:
+        return self.spec is not None
+
+    def process(self, name: str) -> ManagedProcess:
+        try:
+            return self.processes[name]
+        except KeyError:
+            known = ", ".join(self.processes) or "none (the target was not provisioned by the harness)"
+            raise TargetError(f"no process named '{name}'; processes: {known}") from None
+
+    async def restart(self, name: str) -> float:
+        """Stop and start one process again (same ports and environment); seconds until ready."""
+        old = self.process(name)
+        old.stop()
+        spec = next(p for p in self.spec.processes if p.name == name) if self.spec else None
+        fresh = ManagedProcess(name, command=old.command, env=old.env, cwd=old.cwd, log_path=old.log_path,
+                               stop_signal=old.stop_signal.name, grace_s=old.grace_s)
+        self.processes[name] = fresh
+        fresh.start()
+        if spec is None or spec.ready is None:
+            return 0.0
+        ready = spec.ready
+        return await fresh.wait_ready(self.placeholders.expand(ready.url), timeout_s=ready.timeout_s,
+                                      statuses=ready.status, interval_s=ready.interval_s)
+
+
+def external_target(base_url: str, *, environ: Mapping[str, str] | None = None) -> RunningTarget:
+    """A service that is already running: nothing is started or stopped."""
+    return RunningTarget(spec=None, base_url=base_url.rstrip("/"), placeholders=Placeholders(environ=environ))
+
+
+@asynccontextmanager
+async def provisioned(
+    spec: TargetSpec, *, base_dir: Path, log_dir: Path, environ: Mapping[str, str] | None = None
+) -> AsyncIterator[RunningTarget]:
+    """Start the target; whatever happens inside or during start-up, tear everything down."""
+    environ = dict(os.environ if environ is None else environ)
+    work_dir = Path(tempfile.mkdtemp(prefix="harness-run-"))
+    placeholders = Placeholders(environ=environ)
+    placeholders.put("run_dir", str(work_dir))
+    placeholders.allocate_ports(names_in(spec.model_dump(), "port"))
+    for name in spec.secrets:
+        placeholders.add_secret(name)
+    running = RunningTarget(spec=spec, base_url="", placeholders=placeholders, work_dir=work_dir,
+                            _base_dir=base_dir, _log_dir=log_dir)
+    try:
+        await _start_proxies(running, spec)
+        running.base_url = placeholders.expand(spec.base_url).rstrip("/")
+        placeholders.put("base_url", running.base_url)
+        for proc_spec in spec.processes:
+            await _start_process(running, proc_spec, environ)
+        yield running
+    finally:
+        await teardown(running)
+
+
+async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, str]) -> None:
+    ph = running.placeholders
+    cwd = Path(ph.expand(proc_spec.cwd)) if proc_spec.cwd else running._base_dir
+    if cwd is not None and not cwd.is_absolute() and running._base_dir is not None:
+        cwd = running._base_dir / cwd
+    process = ManagedProcess(
+        proc_spec.name,
+        command=ph.expand(proc_spec.command),
+        env={**environ, **ph.expand(proc_spec.env)},
+        cwd=cwd or Path.cwd(),
+        log_path=(running._log_dir or running.work_dir or Path(".")) / f"{proc_spec.name}.log",
+        stop_signal=proc_spec.stop.signal,
+        grace_s=proc_spec.stop.grace_s,
+    )
+    running.processes[proc_spec.name] = process
+    process.start()
+    if proc_spec.ready is not None:
+        ready = proc_spec.ready
+        await process.wait_ready(ph.expand(ready.url), timeout_s=ready.timeout_s, statuses=ready.status,
+                                 interval_s=ready.interval_s)
+
+
+async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
+    if not spec.proxies:
+        return
+    from chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
+    from chaos.provider import start_toxiproxy
+
+    handle = start_toxiproxy()
+    running._toxiproxy = handle
+    running.proxy = ProxyInfo(url=handle.url, kind=handle.kind, version=handle.version)
+    async with ToxiproxyClient(handle.url) as client:
+        for proxy in spec.proxies:
+            listen = running.placeholders.expand(proxy.listen)
+            upstream = running.placeholders.expand(proxy.upstream)
+            try:
+                created = await client.create_proxy(name=proxy.name, listen=listen, upstream=upstream)
+            except (ToxiproxyError, ToxiproxyUnreachable) as exc:
+                raise TargetError(f"could not create fault proxy '{proxy.name}': {exc}") from exc
+            running.proxy.names.append(proxy.name)
+            running.placeholders.put(f"proxy.{proxy.name}", created.listen)
+
+
+async def teardown(running: RunningTarget) -> None:
+    """Stop processes in reverse start order, delete our proxies, stop Toxiproxy, remove temp data."""
+    for process in reversed(list(running.processes.values())):
+        process.stop()
+    if running._toxiproxy is not None:
+        await _delete_proxies(running)
+        running._toxiproxy.close()
+        running._toxiproxy = None
+    if running.work_dir is not None:
+        shutil.rmtree(running.work_dir, ignore_errors=True)
+
+
+async def _delete_proxies(running: RunningTarget) -> None:
+    from chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
+
+    if running.proxy is None or running._toxiproxy.kind == "embedded":
+        return  # the embedded server goes away with its proxies
+    try:
+        async with ToxiproxyClient(running.proxy.url) as client:
+            for name in running.proxy.names:
+                await client.delete_proxy(name)
+    except (ToxiproxyError, ToxiproxyUnreachable):
+        pass  # teardown continues: processes are already stopped

@@ -1,0 +1,82 @@
+"""The record of one audit: every item's result plus what a reviewer needs around it.
+
+This is the model ``results.json`` serialises and every report renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.model import Severity, SourceRef
+from harness.result import Evidence, Status
+
+
+class ItemResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    section: str
+    section_title: str
+    title: str
+    severity: Severity
+    claimed: bool | None = None
+    source: SourceRef | None = None
+    kind: Literal["check", "attestation", "not_applicable"]
+    check_type: str | None = None
+    phase: str | None = None
+    status: Status
+    message: str = ""
+    duration_s: float = 0.0
+    started_at: float | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    measurements: dict[str, float] = Field(default_factory=dict)
+    waiver: dict[str, Any] | None = None
+    attestation: dict[str, Any] | None = None
+    original_status: Status | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity.blocking and self.status in BLOCKING_STATUSES
+
+
+BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.UNATTESTED})
+
+
+class ChecklistInfo(BaseModel):
+    id: str
+    title: str
+    path: str
+    sha256: str
+    version: str
+    signoff_roles: list[str] = Field(default_factory=list)
+
+
+class TargetInfo(BaseModel):
+    name: str
+    base_url: str
+    provisioned: bool
+    processes: list[str] = Field(default_factory=list)
+
+
+class AuditRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = 1
+    run_id: str
+    verdict: Literal["APPROVED", "REJECTED"]
+    complete: bool = True
+    interrupted: str | None = None
+    checklist: ChecklistInfo
+    target: TargetInfo
+    started_at: str
+    finished_at: str
+    duration_s: float
+    environment: dict[str, Any] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    severity_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
+    score: float = 0.0
+    blocking: list[str] = Field(default_factory=list)
+    items: list[ItemResult] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)

@@ -1,0 +1,154 @@
+"""The runner: functional checks concurrently (bounded), then load tests and fault scenarios alone.
+
+Only the runner catches unexpected exceptions: a check that raises becomes an ``error`` result
+carrying the exception's message, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from checks.registry import CheckType, Phase, Registry
+from harness.context import AuditEnvironment, CheckContext
+from harness.errors import CheckFailure
+from harness.journal import Journal
+from harness.loader import LoadedChecklist
+from harness.model import Item, Section
+from harness.record import BLOCKING_STATUSES, ItemResult
+from harness.result import Result, Status
+
+PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    section: Section
+    item: Item
+    check_type: CheckType | None
+    phase: Phase
+    params: object = None
+    timeout_s: float = 30.0
+
+
+def plan(loaded: LoadedChecklist, registry: Registry) -> list[PlannedItem]:
+    """Every item with its check type, params, phase and time budget."""
+    meta = loaded.checklist.meta
+    out = []
+    for section, item in loaded.checklist.items():
+        if item.check is not None:
+            check_type = registry.get(item.check.type)
+            if check_type is None:
+                raise KeyError(f"check type '{item.check.type}' is not registered")
+            default = meta.default_timeout if check_type.phase == Phase.FUNCTIONAL else check_type.default_timeout_s
+            out.append(PlannedItem(section, item, check_type, check_type.phase, item.check.params,
+                                   item.check.timeout or default))
+        elif item.attestation is not None:
+            check_type = registry.get("attestation")
+            params = check_type.params.model_validate(item.attestation.model_dump()) if check_type else None
+            out.append(PlannedItem(section, item, check_type, Phase.FUNCTIONAL, params, meta.default_timeout))
+        else:
+            out.append(PlannedItem(section, item, None, Phase.FUNCTIONAL))
+    return out
+
+
+class Runner:
+    def __init__(
+        self,
+        env: AuditEnvironment,
+        journal: Journal,
+        *,
+        concurrency: int = 8,
+        phases: set[Phase] | None = None,
+        only: set[str] | None = None,
+        on_result: Callable[[ItemResult], None] | None = None,
+    ) -> None:
+        self.env = env
+        self.journal = journal
+        self.concurrency = concurrency
+        self.phases = phases
+        self.only = only
+        self.on_result = on_result
+        self.results: list[ItemResult] = []
+
+    async def run(self, planned: list[PlannedItem]) -> list[ItemResult]:
+        for phase in PHASE_ORDER:
+            batch = [p for p in planned if p.phase == phase]
+            if phase == Phase.FUNCTIONAL:
+                gate = asyncio.Semaphore(self.concurrency)
+                await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+            else:
+                for planned_item in batch:
+                    await self._finish(planned_item)
+        order = {p.item.id: n for n, p in enumerate(planned)}
+        self.results.sort(key=lambda r: order.get(r.id, 0))
+        return self.results
+
+    async def _guarded(self, gate: asyncio.Semaphore, planned_item: PlannedItem) -> None:
+        async with gate:
+            await self._finish(planned_item)
+
+    async def _finish(self, planned_item: PlannedItem) -> None:
+        started = time.time()
+        result = await self.execute(planned_item)
+        item_result = self._apply_waiver(to_item_result(planned_item, result, started))
+        self.results.append(item_result)
+        self.journal.append(item_result)
+        if self.on_result:
+            self.on_result(item_result)
+
+    async def execute(self, planned_item: PlannedItem) -> Result:
+        item = planned_item.item
+        if planned_item.check_type is None:
+            reason = item.not_applicable.reason if item.not_applicable else "no check bound"
+            return Result(status=Status.NOT_APPLICABLE, message=reason)
+        if self.only is not None and item.id not in self.only:
+            return Result(status=Status.SKIPPED, message="not selected (--only)")
+        if self.phases is not None and planned_item.phase not in self.phases:
+            return Result(status=Status.SKIPPED, message=f"{planned_item.phase} phase not selected")
+        ctx = CheckContext(env=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
+        started = time.monotonic()
+        try:
+            result = await asyncio.wait_for(planned_item.check_type.run(planned_item.params, ctx),
+                                            planned_item.timeout_s)
+        except CheckFailure as exc:
+            result = Result.failed(str(exc))
+        except TimeoutError:
+            result = Result.error(f"timed out after {planned_item.timeout_s:g} s")
+        except Exception as exc:  # noqa: BLE001 - the runner is the one place that turns crashes into results
+            result = Result.error(f"{type(exc).__name__}: {exc}")
+        result.duration_s = round(time.monotonic() - started, 3)
+        return result
+
+    def _apply_waiver(self, result: ItemResult) -> ItemResult:
+        if result.status not in BLOCKING_STATUSES:
+            return result
+        waiver = self.env.signoffs.waiver_for(result.id)
+        if waiver is None:
+            return result
+        info = waiver.model_dump(mode="json")
+        if waiver.expired(self.env.signoffs.today):
+            info["expired"] = True
+            message = f"{result.message} (waiver expired on {waiver.expires})"
+            return result.model_copy(update={"waiver": info, "message": message})
+        info["expired"] = False
+        return result.model_copy(update={"status": Status.WAIVED, "original_status": result.status,
+                                         "waiver": info})
+
+
+def to_item_result(planned_item: PlannedItem, result: Result, started: float) -> ItemResult:
+    item = planned_item.item
+    kind: Literal["check", "attestation", "not_applicable"] = (
+        "check" if item.check else "attestation" if item.attestation else "not_applicable")
+    return ItemResult(
+        id=item.id, section=planned_item.section.id, section_title=planned_item.section.title,
+        title=item.title, severity=item.severity, claimed=item.claimed, source=item.source, kind=kind,
+        check_type=item.check.type if item.check else None,
+        phase=planned_item.phase.value if planned_item.check_type else None,
+        status=result.status, message=result.message, duration_s=result.duration_s, started_at=started,
+        evidence=result.evidence, measurements=result.measurements,
+        attestation=result.attestation,
+    )

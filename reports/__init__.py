@@ -1,0 +1,1 @@
+"""Renderers of an audit record: HTML, JSON, JUnit XML and Markdown, one module each."""
