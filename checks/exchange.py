@@ -54,7 +54,8 @@ class Exchange:
 
 
 def build_request(client: httpx.AsyncClient, spec: RequestSpec, ctx: CheckContext) -> httpx.Request:
-    spec = RequestSpec.model_validate(ctx.expand(spec.model_dump(by_alias=True)))
+    fields = spec.model_dump(by_alias=True, include=set(RequestSpec.model_fields))
+    spec = RequestSpec.model_validate(ctx.expand(fields))
     content: bytes | str | None = spec.body
     if spec.body_size is not None:
         content = b'{"padding": "' + b"x" * spec.body_size + b'"}'

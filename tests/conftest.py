@@ -1,0 +1,55 @@
+"""Fixtures shared by every test folder: fresh registries, checklist and target files on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from checks import default_registry
+from checks.registry import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_TARGET = ROOT / "system_under_test" / "target.yaml"
+
+
+def needs_tool(name: str) -> pytest.MarkDecorator:
+    """Skip when ``name`` is missing, but only outside CI: in CI a missing tool is a failure."""
+    missing = shutil.which(name) is None and not Path(name).exists()
+    return pytest.mark.skipif(missing and not os.environ.get("CI"), reason=f"{name} is not installed")
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return default_registry()
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path):
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def static_target(write_yaml) -> Path:
+    """A target that serves a folder with Python's http.server (no project code involved)."""
+    www = write_yaml("www/index.html", "<h1>ok</h1>\n").parent
+    (www / "health").write_text("ok\n")
+    return write_yaml("target.yaml", f"""
+        name: static
+        base_url: "http://127.0.0.1:{{port.web}}"
+        processes:
+          - name: web
+            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}", "{{port.web}}"]
+            ready: {{url: "{{base_url}}/health", timeout_s: 15}}
+            stop: {{grace_s: 2}}
+        """)

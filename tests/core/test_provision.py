@@ -1,0 +1,132 @@
+"""Provisioning starts what the target file says and always stops it: on errors and on SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from checks import default_registry
+from harness.audit import AuditOptions, run_audit
+from harness.context import CheckContext
+from harness.result import Result, Status
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids whose command line mentions ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until_gone(marker: str, timeout_s: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and processes_with(marker):
+        time.sleep(0.1)
+    return processes_with(marker)
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def test_processes_stop_after_a_check_raises(write_yaml, static_target, tmp_path):
+    registry = default_registry()
+
+    @registry.register("explode", NoParams)
+    async def explode(params: NoParams, ctx: CheckContext) -> Result:
+        """Raises while the target runs."""
+        assert processes_with(str(tmp_path / "www")), "the target should be running during checks"
+        raise RuntimeError("kaboom")
+
+    checklist = write_yaml("c.yaml", f"""
+        checklist: {{id: prov, title: Provisioning, target: {static_target}}}
+        sections:
+          - id: s
+            title: S
+            items:
+              - {{id: page, title: Page served, severity: high, check: {{type: http, path: /, expect: {{status: 200}}}}}}
+              - {{id: bad, title: Raises, severity: low, check: {{type: explode}}}}
+        """)
+    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), registry))
+    statuses = {i.id: i.status for i in outcome.record.items}
+    assert statuses == {"page": Status.PASSED, "bad": Status.ERROR}
+    assert outcome.record.target.provisioned
+    assert wait_until_gone(str(tmp_path / "www")) == []
+    assert (outcome.run_dir / "logs" / "web.log").exists()
+
+
+def test_target_that_never_gets_ready_exits_3_and_cleans_up(write_yaml, tmp_path):
+    marker = f"never-ready-{tmp_path.name}"
+    target = write_yaml("t.yaml", f"""
+        name: stuck
+        base_url: "http://127.0.0.1:{{port.api}}"
+        processes:
+          - name: stuck
+            command: ["{sys.executable}", "-c", "import time; time.sleep(60)", "{marker}"]
+            ready: {{url: "{{base_url}}/health", timeout_s: 1}}
+            stop: {{grace_s: 1}}
+        """)
+    checklist = write_yaml("c.yaml", f"""
+        checklist: {{id: stuck, title: Stuck, target: {target}}}
+        sections:
+          - {{id: s, title: S, items: [{{id: a, title: A, severity: high, check: {{type: http, path: /}}}}]}}
+        """)
+    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), default_registry()))
+    assert outcome.exit_code == 3
+    assert outcome.record.items[0].status == Status.ERROR
+    assert "not ready" in outcome.record.items[0].message
+    assert wait_until_gone(marker) == []
+
+
+def test_sigint_during_a_check_stops_processes_and_writes_a_partial_report(write_yaml, tmp_path):
+    marker = f"silent-{tmp_path.name}"
+    silent = ("import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])));"
+              " s.listen(); conns = [s.accept() for _ in range(100)]; time.sleep(60)")
+    target = write_yaml("t.yaml", f"""
+        name: silent
+        base_url: "http://127.0.0.1:{{port.api}}"
+        processes:
+          - name: silent
+            command: ["{sys.executable}", "-c", "{silent}", "{{port.api}}", "{marker}"]
+            stop: {{grace_s: 1}}
+        """)
+    checklist = write_yaml("c.yaml", f"""
+        checklist: {{id: sigint, title: Interrupted, target: {target}}}
+        sections:
+          - id: s
+            title: S
+            items:
+              - {{id: quick, title: Quick, severity: low, not_applicable: {{reason: nothing to check}}}}
+              - {{id: slow, title: Slow, severity: high, check: {{type: http, path: /, timeout: 60}}}}
+        """)
+    harness = Path(sys.executable).parent / "harness"
+    proc = subprocess.Popen([str(harness), "audit", str(checklist), "--out", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 20
+    while not processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, output
+    assert wait_until_gone(marker) == []
+    results = json.loads((tmp_path / "out" / "latest" / "results.json").read_text())
+    assert results["complete"] is False and results["interrupted"] == "SIGINT"
+    assert results["verdict"] == "REJECTED"
+    assert {i["id"]: i["status"] for i in results["items"]} == {"quick": "not_applicable", "slow": "skipped"}
