@@ -30,3 +30,6 @@ validate: $(STAMP)
 
 clean:
 	rm -rf reports/out .pytest_cache .mypy_cache .ruff_cache
+
+sensitivity: $(STAMP)
+	$(BIN)/harness sensitivity checklists/reference.yaml

@@ -10,6 +10,10 @@ MODULES = (
     "checks.http",
     "checks.metrics",
     "checks.attestation",
+    "checks.sequence",
+    "checks.burst",
+    "checks.logs",
+    "checks.lifecycle",
 )
 
 

@@ -48,6 +48,7 @@ class AuditOptions:
     only: set[str] | None = None
     concurrency: int | None = None
     on_result: Callable[[ItemResult], None] | None = None
+    environ: dict[str, str] | None = None
 
 
 @dataclass
@@ -131,7 +132,7 @@ async def _provision_and_run(
         await _run(external_target(options.base_url or ""), options, loaded, book, planned, run_dir, journal, state)
         return
     spec, base_dir = spec_and_dir
-    async with provisioned(spec, base_dir=base_dir, log_dir=run_dir / "logs") as target:
+    async with provisioned(spec, base_dir=base_dir, log_dir=run_dir / "logs", environ=options.environ) as target:
         await _run(target, options, loaded, book, planned, run_dir, journal, state)
 
 
@@ -212,6 +213,7 @@ def _not_run(planned_item: PlannedItem, reason: str, is_error: bool) -> ItemResu
 def _exit_code(record: AuditRecord, state: _State) -> int:
     if state.interrupted:
         return EXIT_INTERRUPTED
-    if state.target_error:
+    evaluated = [i for i in record.items if i.kind == "check" and i.status not in (Status.ERROR, Status.SKIPPED)]
+    if state.target_error or not evaluated and any(i.kind == "check" for i in record.items):
         return EXIT_ENVIRONMENT
     return EXIT_APPROVED if record.verdict == "APPROVED" else EXIT_REJECTED

@@ -1,4 +1,4 @@
-"""``harness``: audit, validate, checks, toxiproxy."""
+"""``harness``: audit, validate, checks, import, toxiproxy."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate checklists; exit 0 when valid, 2 otherwise")
     validate.add_argument("files", nargs="+", type=Path)
     sub.add_parser("checks", help="list the registered check types with their parameters")
+    imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist skeleton")
+    imp.add_argument("markdown", type=Path)
+    imp.add_argument("-o", "--output", type=Path, help="write the YAML here (default: print it)")
+    imp.add_argument("--target", help="the skeleton's `target:` (a path relative to the output's folder)")
+    matrix = sub.add_parser("sensitivity", help="audit once clean and once per defect of the reference service")
+    matrix.add_argument("checklist", type=Path)
+    matrix.add_argument("--expectations", type=Path, help="defect -> failing items (default: CHECKLIST with "
+                        "the suffix .sensitivity.yaml)")
+    matrix.add_argument("--phases", help="only defects revealed by these phases, e.g. functional")
+    matrix.add_argument("--defects", help="comma-separated defect names (default: all)")
+    matrix.add_argument("--out", type=Path, default=Path("reports/out"))
     proxy = sub.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
@@ -49,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(args.files, registry)
     if args.command == "checks":
         return _list_checks(registry)
+    if args.command == "import":
+        return _import(args)
+    if args.command == "sensitivity":
+        return _sensitivity(args, registry)
     if args.command == "toxiproxy":
         from chaos.server.__main__ import main as serve
 
@@ -85,6 +100,23 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
     return outcome.exit_code
 
 
+def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
+    from harness.sensitivity import render_table, run_matrix
+
+    expectations = args.expectations or args.checklist.with_suffix(".sensitivity.yaml")
+    phases = {Phase(p.strip()) for p in args.phases.split(",")} if args.phases else None
+    defects = {d.strip() for d in args.defects.split(",")} if args.defects else None
+    try:
+        result = asyncio.run(run_matrix(args.checklist, expectations, registry, out_dir=args.out, phases=phases,
+                                        only_defects=defects))
+    except ChecklistError as exc:
+        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n" + render_table(result))
+    print(f"written: {args.out / 'sensitivity.json'}")
+    return 0 if result["caught"] == result["total"] and not result["clean_failures"] else 1
+
+
 def _print_result(result: ItemResult) -> None:
     print(f"  {result.status.value:<14} {result.severity.value:<8} {result.id}: {result.message[:110]}", flush=True)
 
@@ -102,6 +134,24 @@ def _validate(files: list[Path], registry: Registry) -> int:
             continue
         print(f"{file}: valid ({len(loaded.checklist.items())} items)")
     return EXIT_USAGE if failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from harness.importer import import_markdown, parse_file
+
+    if not args.markdown.is_file():
+        print(f"harness: {args.markdown}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    text = import_markdown(args.markdown, output=args.output, target=args.target)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    doc = parse_file(args.markdown)
+    print(f"{args.output}: {len(doc.items())} items in {len(doc.sections)} sections, each `check: {{type: todo}}`"
+          " with a suggested binding; `harness validate` refuses it until every todo is bound.")
+    return 0
 
 
 def _list_checks(registry: Registry) -> int:

@@ -50,6 +50,14 @@ class RunningTarget:
             known = ", ".join(self.processes) or "none (the target was not provisioned by the harness)"
             raise TargetError(f"no process named '{name}'; processes: {known}") from None
 
+    def failure(self) -> str | None:
+        """Why the target cannot answer any more (a started process exited), or None."""
+        for process in self.processes.values():
+            if process.returncode is not None:
+                tail = " | ".join(process.log_tail(3))
+                return f"target process '{process.name}' exited with code {process.returncode} ({tail[-300:]})"
+        return None
+
     async def restart(self, name: str) -> float:
         """Stop and start one process again (same ports and environment); seconds until ready."""
         old = self.process(name)

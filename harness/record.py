@@ -60,6 +60,50 @@ class TargetInfo(BaseModel):
     processes: list[str] = Field(default_factory=list)
 
 
+class SignOffEntry(BaseModel):
+    """A reviewer's signature on the report: the role they sign for, who, when."""
+
+    role: str
+    signer: str
+    date: str
+    note: str = ""
+
+
+class StatusChange(BaseModel):
+    id: str
+    title: str
+    before: Status | None = None
+    after: Status | None = None
+
+
+class MeasurementChange(BaseModel):
+    item: str
+    name: str
+    before: float
+    after: float
+    change: float | None = Field(default=None, description="relative change; null when the earlier value was 0")
+    worse: bool | None = Field(default=None, description="true when the move is in the bad direction, if known")
+
+
+class RunDiff(BaseModel):
+    """What changed since the previous run of the same checklist."""
+
+    previous_run_id: str | None = None
+    previous_started_at: str | None = None
+    previous_verdict: Literal["APPROVED", "REJECTED"] | None = None
+    previous_score: float | None = None
+    threshold: float = 0.2
+    new_failures: list[StatusChange] = Field(default_factory=list)
+    fixed: list[StatusChange] = Field(default_factory=list)
+    changed: list[StatusChange] = Field(default_factory=list)
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    measurements: list[MeasurementChange] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    signoffs: list[SignOffEntry] = Field(default_factory=list)
+    diff: RunDiff | None = None
+
+
 class AuditRecord(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -80,3 +124,5 @@ class AuditRecord(BaseModel):
     blocking: list[str] = Field(default_factory=list)
     items: list[ItemResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    signoffs: list[SignOffEntry] = Field(default_factory=list)
+    diff: RunDiff | None = None

@@ -109,6 +109,9 @@ class Runner:
             return Result(status=Status.SKIPPED, message="not selected (--only)")
         if self.phases is not None and planned_item.phase not in self.phases:
             return Result(status=Status.SKIPPED, message=f"{planned_item.phase} phase not selected")
+        failure = self.env.target.failure() if item.check is not None else None
+        if failure is not None:
+            return Result.error(f"not evaluated: {failure}")
         ctx = CheckContext(env=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
         started = time.monotonic()
         try:

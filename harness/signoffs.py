@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import ChecklistError, Problem
 from harness.loader import read_yaml, validate_model
+from harness.record import SignOffEntry
 from harness.validation import suggest
 
 
@@ -39,9 +40,20 @@ class Waiver(_Record):
     ticket: str = ""
 
 
+class SignOff(BaseModel):
+    """A reviewer signing the report for one of the checklist's sign-off roles."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str = Field(min_length=1)
+    signer: str = Field(min_length=1)
+    date: dt.date
+    note: str = ""
+
+
 class AttestationsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     attestations: list[Attestation] = Field(default_factory=list)
+    signoffs: list[SignOff] = Field(default_factory=list)
 
 
 class WaiversFile(BaseModel):
@@ -53,10 +65,16 @@ class SignOffBook:
     """The attestations and waivers that apply to one audit."""
 
     def __init__(self, attestations: list[Attestation] | None = None, waivers: list[Waiver] | None = None,
-                 *, today: dt.date | None = None) -> None:
+                 *, today: dt.date | None = None, signoffs: list[SignOff] | None = None) -> None:
         self.attestations = attestations or []
         self.waivers = waivers or []
+        self.signoffs = signoffs or []
         self.today = today or dt.date.today()
+
+    def signoff_records(self) -> list[SignOffEntry]:
+        """The report signatures, in file order, as the audit record stores them."""
+        return [SignOffEntry(role=s.role, signer=s.signer, date=s.date.isoformat(), note=s.note)
+                for s in self.signoffs]
 
     def attestation_for(self, item_id: str) -> Attestation | None:
         """The newest attestation of the item, expired or not."""
@@ -75,6 +93,7 @@ def load_signoffs(attestations: Path | None, waivers: Path | None, *, known_item
     if attestations is not None:
         parsed = _load(attestations, AttestationsFile, known_items, "attestations", problems)
         book.attestations = parsed.attestations if parsed else []
+        book.signoffs = parsed.signoffs if parsed else []
     if waivers is not None:
         parsed_w = _load(waivers, WaiversFile, known_items, "waivers", problems)
         book.waivers = parsed_w.waivers if parsed_w else []

@@ -1,0 +1,137 @@
+"""The ``sequence`` check type: requests in order, values captured from one used by the next."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from checks.exchange import Exchange, RequestSpec, send
+from checks.expectations import ResponseExpect, evaluate
+from checks.jsonpath import MISSING, lookup
+from checks.registry import Registry
+from checks.variables import Generator, generate, substitute, unresolved
+from harness.context import CheckContext
+from harness.errors import CheckFailure
+from harness.result import Observation, Result
+
+
+class Step(BaseModel):
+    """One request; ``repeat`` copies run concurrently when ``concurrent``; ``until`` polls."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    request: RequestSpec
+    expect: ResponseExpect = Field(default_factory=ResponseExpect)
+    capture: dict[str, str] = Field(default_factory=dict, description="var name -> JSON path or header:NAME")
+    repeat: int = Field(default=1, ge=1, le=200)
+    concurrent: bool = False
+    same_json: list[str] = Field(default_factory=list, description="JSON paths equal across repeated responses")
+    until: ResponseExpect | None = None
+    poll_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    poll_interval_s: float = Field(default=0.2, gt=0)
+
+
+class SequenceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vars: dict[str, Generator] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
+
+
+async def run_sequence(params: SequenceParams, ctx: CheckContext) -> Result:
+    """Run requests in order, capturing values (ids, Location headers) for the steps after."""
+    variables: dict[str, Any] = {name: generate(kind) for name, kind in params.vars.items()}
+    observations: list[Observation] = []
+    evidence: list[Any] = []
+    async with ctx.client() as client:
+        for step in params.steps:
+            exchanges, step_obs = await _run_step(client, step, variables, ctx)
+            observations += step_obs
+            evidence += [e.evidence for e in exchanges[:3]]
+            if any(o.ok is False for o in step_obs):
+                break
+            _capture(step, exchanges[0], variables)
+    return Result.from_observations(observations, *evidence,
+                                    ok_message=f"{len(params.steps)} steps behaved as expected")
+
+
+async def _run_step(
+    client: httpx.AsyncClient, step: Step, variables: dict[str, Any], ctx: CheckContext
+) -> tuple[list[Exchange], list[Observation]]:
+    request = _resolved(RequestSpec, step.request, variables, step.name)
+    expect = _resolved(ResponseExpect, step.expect, variables, step.name)
+    if step.until is not None:
+        exchange, polled = await _poll(client, step, request, variables, ctx)
+        return [exchange], [polled, *_label(step, evaluate(expect, exchange))]
+    if step.concurrent:
+        exchanges = list(await asyncio.gather(*(send(client, request, ctx) for _ in range(step.repeat))))
+    else:
+        exchanges = [await send(client, request, ctx) for _ in range(step.repeat)]
+    observations = [o for e in exchanges for o in _label(step, evaluate(expect, e))]
+    observations = _dedupe(observations)
+    for path in step.same_json:
+        values = {repr(lookup(e.json(), path)) for e in exchanges}
+        observations.append(Observation(label=f"{step.name}: {path} equal across {len(exchanges)} responses",
+                                        observed=sorted(values), expected="one value", ok=len(values) == 1))
+    return exchanges, observations
+
+
+async def _poll(
+    client: httpx.AsyncClient, step: Step, request: RequestSpec, variables: dict[str, Any], ctx: CheckContext
+) -> tuple[Exchange, Observation]:
+    until = _resolved(ResponseExpect, step.until, variables, step.name)
+    deadline = time.monotonic() + step.poll_timeout_s
+    attempts = 0
+    while True:
+        attempts += 1
+        exchange = await send(client, request, ctx)
+        reached = all(o.ok for o in evaluate(until, exchange))
+        if reached or time.monotonic() >= deadline:
+            observed = f"after {attempts} polls" if reached else f"not after {attempts} polls"
+            return exchange, Observation(label=f"{step.name}: condition reached", observed=observed,
+                                         expected=f"within {step.poll_timeout_s:g} s", ok=reached)
+        await asyncio.sleep(step.poll_interval_s)
+
+
+def _resolved(model: type[BaseModel], value: BaseModel, variables: dict[str, Any], step: str) -> Any:
+    data = substitute(value.model_dump(by_alias=True, exclude_unset=True), variables)
+    missing = unresolved(data)
+    if missing:
+        raise CheckFailure(f"step '{step}' uses {{var.{missing[0]}}}, which no earlier step captured")
+    return model.model_validate(data)
+
+
+def _capture(step: Step, exchange: Exchange, variables: dict[str, Any]) -> None:
+    for name, source in step.capture.items():
+        if source.startswith("header:"):
+            value = exchange.response.headers.get(source[7:]) if exchange.response is not None else None
+        else:
+            found = lookup(exchange.json(), source)
+            value = None if found is MISSING else found
+        if value is None:
+            raise CheckFailure(f"step '{step.name}': nothing to capture at '{source}' for {{var.{name}}}")
+        variables[name] = value
+
+
+def _label(step: Step, observations: list[Observation]) -> list[Observation]:
+    return [o.model_copy(update={"label": f"{step.name}: {o.label}"}) for o in observations]
+
+
+def _dedupe(observations: list[Observation]) -> list[Observation]:
+    """Repeated identical observations (same label, outcome and value) are shown once."""
+    seen, out = set(), []
+    for o in observations:
+        key = (o.label, o.ok, repr(o.observed))
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out
+
+
+def register(registry: Registry) -> None:
+    registry.register("sequence", SequenceParams)(run_sequence)

@@ -1,0 +1,124 @@
+"""YAML emission: a parsed Markdown checklist written as a checklist file, comments included.
+
+Strings are written as JSON strings (a subset of YAML's double-quoted style), so any text a
+source holds round-trips unchanged. An item without a binding gets ``check: {type: todo}`` and
+a ``# suggested:`` comment; the loader refuses ``todo`` until someone binds the item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from harness.importer.markdown import ParsedDocument, ParsedItem
+from harness.importer.suggest import suggest
+
+TODO_NOTE = ("Every `check: {type: todo}` must become a check, an `attestation: {role: ...}` or a\n"
+             "# `not_applicable: {reason: ...}`; the loader refuses 'todo' until then.")
+
+
+@dataclass(frozen=True)
+class Meta:
+    id: str
+    title: str
+    source: str
+    target: str | None = None
+    attestations: str | None = None
+    waivers: str | None = None
+    roles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What an item is bound to: exactly one of ``check``, ``attestation``, ``not_applicable``."""
+
+    binding: dict[str, Any]
+    severity: str | None = None
+    comment: str = ""
+
+
+Binder = Callable[[ParsedItem, str], Binding | None]
+
+
+def slug(text: str, limit: int = 48) -> str:
+    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    cut = words[:limit].rsplit("-", 1)[0] if len(words) > limit else words
+    return cut or "item"
+
+
+def quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def severity_of(item: ParsedItem) -> str:
+    """A first guess from the section's wording; reviewers adjust it."""
+    words = item.section.lower()
+    for level in ("critical", "high", "low"):
+        if level in words:
+            return level
+    return "medium"
+
+
+def _block(value: dict[str, Any], indent: int) -> list[str]:
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+    return [" " * indent + line for line in text.rstrip("\n").splitlines()]
+
+
+def _item_lines(item: ParsedItem, item_id: str, source_file: str, binding: Binding | None) -> list[str]:
+    pad = " " * 8
+    lines = [f"      - id: {item_id}", f"{pad}title: {quote(item.title)}",
+             f"{pad}severity: {binding.severity if binding and binding.severity else severity_of(item)}"]
+    if item.claimed is not None:
+        lines.append(f"{pad}claimed: {'true' if item.claimed else 'false'}")
+    lines.append(f"{pad}source: {{file: {quote(source_file)}, line: {item.line}, text: {quote(item.text)}}}")
+    if binding is None:
+        kind, why = suggest(f"{item.title} {item.description}")
+        lines.append(f"{pad}# suggested: {kind} ({why})")
+        lines.append(f"{pad}check: {{type: todo}}")
+        return lines
+    if binding.comment:
+        lines.extend(f"{pad}# {line}" for line in binding.comment.splitlines())
+    lines.extend(_block(binding.binding, 8))
+    return lines
+
+
+def _meta_lines(meta: Meta) -> list[str]:
+    lines = ["checklist:", f"  id: {meta.id}", f"  title: {quote(meta.title)}", f"  source: {quote(meta.source)}"]
+    for key in ("target", "attestations", "waivers"):
+        value = getattr(meta, key)
+        if value:
+            lines.append(f"  {key}: {quote(value)}")
+    lines.append(f"  signoff: {{roles: [{', '.join(quote(r) for r in meta.roles)}]}}")
+    return lines
+
+
+def emit_checklist(doc: ParsedDocument, meta: Meta, *, bind: Binder | None = None, header: str = "") -> str:
+    """The checklist as YAML text; ``bind(item, item_id)`` supplies bindings (None leaves a todo)."""
+    used: set[str] = set()
+    todo = 0
+    body: list[str] = ["sections:"]
+    for section in doc.sections:
+        section_id = _unique(slug(section.title, 40), used)
+        body += [f"  - id: {section_id}", f"    title: {quote(section.title)}", "    items:"]
+        for item in section.items:
+            item_id = _unique(slug(item.title), used)
+            binding = bind(item, item_id) if bind else None
+            todo += binding is None
+            body += _item_lines(item, item_id, meta.source, binding)
+    notes = [f"# {line}" for line in header.splitlines()]
+    if todo:
+        notes.append(f"# {todo} item(s) to bind. {TODO_NOTE}")
+    return "\n".join([*notes, *_meta_lines(meta), *body]) + "\n"
+
+
+def _unique(base: str, used: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return candidate
