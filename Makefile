@@ -33,3 +33,6 @@ clean:
 
 sensitivity: $(STAMP)
 	$(BIN)/harness sensitivity checklists/reference.yaml
+
+fuzz: $(STAMP)
+	HARNESS_FUZZ_EXAMPLES=5000 $(BIN)/pytest -p no:locust -n auto tests/core/test_loader_fuzz.py

@@ -49,7 +49,7 @@ def validate_model(model: type[BaseModel], data: Any, *, file: str, lines: LineM
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, problems_from(exc, model=model, file=file, lines=lines)
+        return None, problems_from(exc, model=model, file=file, lines=lines, data=data)
 
 
 def load_checklist(path: str | Path, registry: Registry) -> LoadedChecklist:
@@ -120,7 +120,7 @@ def _validate_params(
     try:
         return model.model_validate(raw), []
     except ValidationError as exc:
-        found = problems_from(exc, model=model, file=file, lines=lines, prefix=where)
+        found = problems_from(exc, model=model, file=file, lines=lines, data=raw, prefix=where)
         return None, [_with_call_keys(p, model, where) for p in found]
 
 

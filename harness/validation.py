@@ -21,13 +21,30 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def problems_from(
-    exc: ValidationError, *, model: type[BaseModel], file: str, lines: LineMap, prefix: PathKey = ()
+    exc: ValidationError, *, model: type[BaseModel], file: str, lines: LineMap, data: Any, prefix: PathKey = ()
 ) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+        loc = document_path(err["loc"], data)
         out.append(_problem(err, loc, model=model, file=file, lines=lines, prefix=prefix))
     return out
+
+
+def document_path(loc: tuple[Any, ...], data: Any) -> PathKey:
+    """The error location as a path into the document: union member tags (``int``,
+    ``list[int]``, a model's name) are dropped because they index nothing in the input."""
+    path: list[str | int] = []
+    current = data
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif not last or not isinstance(current, dict):
+            continue  # a union tag, or a position the input does not have
+        path.append(part)
+    return tuple(path)
 
 
 def _problem(
@@ -36,12 +53,12 @@ def _problem(
     kind = err["type"]
     full = (*prefix, *loc)
     line = lines.line(full)
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         key = str(loc[-1])
         allowed = allowed_keys(model, loc[:-1])
         hint = suggest(key, allowed) or (f"Allowed keys: {', '.join(sorted(allowed))}." if allowed else None)
         return Problem(file, line, format_path(full[:-1]), f"unknown key '{key}'", hint)
-    if kind == "missing":
+    if kind == "missing" and loc:
         return Problem(file, line, format_path(full[:-1]), f"missing required key '{loc[-1]}'")
     if kind in ("enum", "literal_error"):
         expected = err.get("ctx", {}).get("expected", "")
@@ -53,10 +70,6 @@ def _problem(
 
 def _quoted_words(text: str) -> list[str]:
     return [part.strip(" '\"") for part in text.replace(" or ", ",").split(",") if part.strip(" '\"")]
-
-
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
 def allowed_keys(model: type[BaseModel], loc: PathKey) -> set[str]:
