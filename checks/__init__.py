@@ -10,10 +10,13 @@ MODULES = (
     "checks.http",
     "checks.metrics",
     "checks.attestation",
+    "checks.load",
     "checks.sequence",
     "checks.burst",
     "checks.logs",
     "checks.lifecycle",
+    "checks.chaos",
+    "checks.repository",
 )
 
 

@@ -160,3 +160,14 @@ def _json_expected(rule: JsonRule) -> str:
     parts = [f"{name} {getattr(rule, name)!r}" for name in
              ("equals", "not_equals", "one_of", "matches", "type", "min", "max") if name in fields]
     return ", ".join(parts) or "exists"
+
+
+def dedupe(observations: list[Observation]) -> list[Observation]:
+    """Repeated identical observations (same label, outcome and value) are shown once."""
+    seen, out = set(), []
+    for o in observations:
+        key = (o.label, o.ok, repr(o.observed))
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out

@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from checks.exchange import Exchange, RequestSpec, send
-from checks.expectations import ResponseExpect, evaluate
+from checks.expectations import ResponseExpect, dedupe, evaluate
 from checks.jsonpath import MISSING, lookup
 from checks.registry import Registry
 from checks.variables import Generator, generate, substitute, unresolved
@@ -73,7 +73,7 @@ async def _run_step(
     else:
         exchanges = [await send(client, request, ctx) for _ in range(step.repeat)]
     observations = [o for e in exchanges for o in _label(step, evaluate(expect, e))]
-    observations = _dedupe(observations)
+    observations = dedupe(observations)
     for path in step.same_json:
         values = {repr(lookup(e.json(), path)) for e in exchanges}
         observations.append(Observation(label=f"{step.name}: {path} equal across {len(exchanges)} responses",
@@ -120,17 +120,6 @@ def _capture(step: Step, exchange: Exchange, variables: dict[str, Any]) -> None:
 
 def _label(step: Step, observations: list[Observation]) -> list[Observation]:
     return [o.model_copy(update={"label": f"{step.name}: {o.label}"}) for o in observations]
-
-
-def _dedupe(observations: list[Observation]) -> list[Observation]:
-    """Repeated identical observations (same label, outcome and value) are shown once."""
-    seen, out = set(), []
-    for o in observations:
-        key = (o.label, o.ok, repr(o.observed))
-        if key not in seen:
-            seen.add(key)
-            out.append(o)
-    return out
 
 
 def register(registry: Registry) -> None:

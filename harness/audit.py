@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from chaos.ledger import Ledger, recover
 from checks.registry import Phase, Registry
 from harness import verdict as verdicts
 from harness.context import AuditEnvironment
@@ -107,9 +108,12 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
     run_dir = options.out_dir / run_id
     journal = Journal(run_dir / "journal.jsonl")
     state = _State()
+    ledger_dir = options.out_dir / ".ledger"
+    state.notes += [f"Recovered from an earlier run: {line}" for line in await recover(ledger_dir)]
+    ledger = Ledger(ledger_dir, run_id)
     started, started_mono = dt.datetime.now(dt.UTC), time.monotonic()
     work = asyncio.ensure_future(_provision_and_run(options, loaded, book, planned, run_dir, journal, state,
-                                                     spec_and_dir))
+                                                     spec_and_dir, ledger))
     with _interrupts(work, state):
         try:
             await work
@@ -119,6 +123,7 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
             state.target_error = str(exc)
         finally:
             journal.close()
+            ledger.close(clean=True)
     record = _record(loaded, planned, state, run_id, started, time.monotonic() - started_mono)
     html = write_reports(record, run_dir)
     return AuditOutcome(record, run_dir, html, _exit_code(record, state))
@@ -126,13 +131,14 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
 
 async def _provision_and_run(
     options: AuditOptions, loaded: LoadedChecklist, book: SignOffBook, planned: list[PlannedItem],
-    run_dir: Path, journal: Journal, state: _State, spec_and_dir: tuple | None,
+    run_dir: Path, journal: Journal, state: _State, spec_and_dir: tuple | None, ledger: Ledger,
 ) -> None:
     if spec_and_dir is None:
         await _run(external_target(options.base_url or ""), options, loaded, book, planned, run_dir, journal, state)
         return
     spec, base_dir = spec_and_dir
-    async with provisioned(spec, base_dir=base_dir, log_dir=run_dir / "logs", environ=options.environ) as target:
+    async with provisioned(spec, base_dir=base_dir, log_dir=run_dir / "logs", environ=options.environ,
+                           ledger=ledger) as target:
         await _run(target, options, loaded, book, planned, run_dir, journal, state)
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaos.ledger import Ledger
+from harness.dependencies import DependencyStack, publish
 from harness.errors import TargetError
-from harness.placeholders import Placeholders, names_in
+from harness.placeholders import Placeholders, free_port, names_in
 from harness.process import ManagedProcess
 from harness.target import TargetSpec
 
@@ -35,6 +37,8 @@ class RunningTarget:
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     proxy: ProxyInfo | None = None
     work_dir: Path | None = None
+    dependencies: DependencyStack = field(default_factory=DependencyStack)
+    ledger: Ledger | None = None
     _toxiproxy: Any = None
     _base_dir: Path | None = None
     _log_dir: Path | None = None
@@ -67,6 +71,8 @@ class RunningTarget:
                                stop_signal=old.stop_signal.name, grace_s=old.grace_s)
         self.processes[name] = fresh
         fresh.start()
+        if self.ledger is not None and fresh.pid is not None:
+            self.ledger.process_started(fresh.pid, name)
         if spec is None or spec.ready is None:
             return 0.0
         ready = spec.ready
@@ -81,7 +87,8 @@ def external_target(base_url: str, *, environ: Mapping[str, str] | None = None) 
 
 @asynccontextmanager
 async def provisioned(
-    spec: TargetSpec, *, base_dir: Path, log_dir: Path, environ: Mapping[str, str] | None = None
+    spec: TargetSpec, *, base_dir: Path, log_dir: Path, environ: Mapping[str, str] | None = None,
+    ledger: Ledger | None = None,
 ) -> AsyncIterator[RunningTarget]:
     """Start the target; whatever happens inside or during start-up, tear everything down."""
     environ = dict(os.environ if environ is None else environ)
@@ -92,8 +99,9 @@ async def provisioned(
     for name in spec.secrets:
         placeholders.add_secret(name)
     running = RunningTarget(spec=spec, base_url="", placeholders=placeholders, work_dir=work_dir,
-                            _base_dir=base_dir, _log_dir=log_dir)
+                            _base_dir=base_dir, _log_dir=log_dir, ledger=ledger)
     try:
+        running.dependencies.start(spec.dependencies, placeholders=placeholders, environ=environ)
         await _start_proxies(running, spec)
         running.base_url = placeholders.expand(spec.base_url).rstrip("/")
         placeholders.put("base_url", running.base_url)
@@ -106,9 +114,9 @@ async def provisioned(
 
 async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, str]) -> None:
     ph = running.placeholders
-    cwd = Path(ph.expand(proc_spec.cwd)) if proc_spec.cwd else running._base_dir
-    if cwd is not None and not cwd.is_absolute() and running._base_dir is not None:
-        cwd = running._base_dir / cwd
+    base = running._base_dir or Path.cwd()
+    default = running.spec.cwd if running.spec is not None else "."
+    cwd = (base / ph.expand(proc_spec.cwd or default)).resolve()
     process = ManagedProcess(
         proc_spec.name,
         command=ph.expand(proc_spec.command),
@@ -120,6 +128,8 @@ async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[s
     )
     running.processes[proc_spec.name] = process
     process.start()
+    if running.ledger is not None and process.pid is not None:
+        running.ledger.process_started(process.pid, proc_spec.name)
     if proc_spec.ready is not None:
         ready = proc_spec.ready
         await process.wait_ready(ph.expand(ready.url), timeout_s=ready.timeout_s, statuses=ready.status,
@@ -127,36 +137,69 @@ async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[s
 
 
 async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
-    if not spec.proxies:
+    routes = [(p.name, running.placeholders.expand(p.listen), running.placeholders.expand(p.upstream))
+              for p in spec.proxies]
+    routes += _dependency_routes(running)
+    if not routes:
         return
     from chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
-    from chaos.provider import start_toxiproxy
+    from chaos.provider import ToxiproxyHandle, start_toxiproxy
 
-    handle = start_toxiproxy()
+    container = running.dependencies.toxiproxy
+    if container is not None:
+        handle = ToxiproxyHandle(url=container.url, kind="external", version=container.version)
+    else:
+        handle = start_toxiproxy()
     running._toxiproxy = handle
-    running.proxy = ProxyInfo(url=handle.url, kind=handle.kind, version=handle.version)
+    if running.ledger is not None and handle.process is not None:
+        running.ledger.process_started(handle.process.pid, f"toxiproxy ({handle.kind})")
+    kind = f"container {container.image}" if container is not None else handle.kind
+    running.proxy = ProxyInfo(url=handle.url, kind=kind, version=handle.version)
     async with ToxiproxyClient(handle.url) as client:
-        for proxy in spec.proxies:
-            listen = running.placeholders.expand(proxy.listen)
-            upstream = running.placeholders.expand(proxy.upstream)
+        for name, listen, upstream in routes:
             try:
-                created = await client.create_proxy(name=proxy.name, listen=listen, upstream=upstream)
+                created = await client.create_proxy(name=name, listen=listen, upstream=upstream)
             except (ToxiproxyError, ToxiproxyUnreachable) as exc:
-                raise TargetError(f"could not create fault proxy '{proxy.name}': {exc}") from exc
-            running.proxy.names.append(proxy.name)
-            running.placeholders.put(f"proxy.{proxy.name}", created.listen)
+                raise TargetError(f"could not create fault proxy '{name}': {exc}") from exc
+            running.proxy.names.append(name)
+            running.placeholders.put(f"proxy.{name}", created.listen)
+    proxied = {name for name, _, _ in routes}
+    for dependency in running.dependencies.running:
+        if dependency.name in proxied:
+            publish(running.placeholders, dependency, proxy=running.placeholders.get(f"proxy.{dependency.name}"))
+
+
+def _dependency_routes(running: RunningTarget) -> list[tuple[str, str, str]]:
+    """One fault proxy per dependency, named after it, on a free loopback port."""
+    taken = {p.name for p in running.spec.proxies} if running.spec else set()
+    specs = {d.name: d for d in running.spec.dependencies} if running.spec else {}
+    routes = []
+    for dependency in running.dependencies.running:
+        if not specs[dependency.name].proxy:
+            publish(running.placeholders, dependency, proxy=None)
+            continue
+        if dependency.name in taken:
+            raise TargetError(f"dependency '{dependency.name}' has the name of a proxy in `proxies:`; "
+                              "its fault proxy takes the dependency's name, so rename one of them")
+        routes.append((dependency.name, f"127.0.0.1:{free_port()}", dependency.address))
+    return routes
 
 
 async def teardown(running: RunningTarget) -> None:
-    """Stop processes in reverse start order, delete our proxies, stop Toxiproxy, remove temp data."""
-    for process in reversed(list(running.processes.values())):
-        process.stop()
-    if running._toxiproxy is not None:
-        await _delete_proxies(running)
-        running._toxiproxy.close()
-        running._toxiproxy = None
-    if running.work_dir is not None:
-        shutil.rmtree(running.work_dir, ignore_errors=True)
+    """Stop processes in reverse start order, delete our proxies, stop Toxiproxy and dependencies, remove temp data."""
+    try:
+        for process in reversed(list(running.processes.values())):
+            process.stop()
+        if running._toxiproxy is not None:
+            await _delete_proxies(running)
+            running._toxiproxy.close()
+            running._toxiproxy = None
+    finally:
+        try:
+            running.dependencies.stop()  # errors are kept in running.dependencies.errors
+        finally:
+            if running.work_dir is not None:
+                shutil.rmtree(running.work_dir, ignore_errors=True)
 
 
 async def _delete_proxies(running: RunningTarget) -> None:

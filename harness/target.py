@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.dependencies.models import DependencySpec
 from harness.errors import ChecklistError
 from harness.loader import read_yaml, validate_model
 from harness.model import ID_PATTERN
@@ -53,9 +54,11 @@ class ProxySpec(_TargetModel):
 class TargetSpec(_TargetModel):
     name: str
     base_url: str
+    cwd: str = Field(default=".", description="working folder of every process, relative to the target file")
     secrets: list[str] = Field(default_factory=list)
     processes: list[ProcessSpec] = Field(default_factory=list)
     proxies: list[ProxySpec] = Field(default_factory=list)
+    dependencies: list[DependencySpec] = Field(default_factory=list)
 
 
 def load_target(path: str | Path) -> tuple[TargetSpec, Path]:

@@ -66,6 +66,7 @@ class RunningDependency:
     database: str | None = None
     version: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    source_url: str | None = None
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
@@ -74,6 +75,8 @@ class RunningDependency:
 
     def url(self, host: str | None = None, port: int | None = None) -> str:
         """The connection URL, optionally at another address (the fault proxy's)."""
+        if self.source_url is not None:
+            return replace_address(self.source_url, host or self.host, port or self.port)
         return build_url(self.kind, host or self.host, port or self.port, username=self.username,
                          password=self.password, database=self.database)
 

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from harness.importer.emit import Binder, Binding, Meta, emit_checklist, slug
+from harness.importer.emit import Binder, Binding, Meta, emit_checklist
 from harness.importer.encoding import read_markdown, repair_line
 from harness.importer.markdown import ParsedDocument, ParsedItem, count_items, parse_markdown
 
@@ -26,8 +26,8 @@ def import_markdown(source: Path, *, output: Path | None = None, target: str | N
     """The checklist skeleton for ``source``; paths written in it are relative to the output's folder."""
     doc = parse_file(source)
     base = (output or Path.cwd() / "checklist.yaml").resolve().parent
-    meta = Meta(id=re.sub(r"[^A-Za-z0-9._-]+", "-", source.stem).strip("-._") or "imported", title=doc.title, source=_relative(source, base),
-                target=target)
+    checklist_id = re.sub(r"[^A-Za-z0-9._-]+", "-", source.stem).strip("-._") or "imported"
+    meta = Meta(id=checklist_id, title=doc.title, source=_relative(source, base), target=target)
     header = f"Imported from {source.name}: {len(doc.items())} items in {len(doc.sections)} sections."
     return emit_checklist(doc, meta, bind=bind, header=header)
 

@@ -16,6 +16,7 @@ Every other heading that holds items becomes a section.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -120,7 +121,7 @@ def _nest(headings: list[_Heading], total: int) -> None:
         stack.append(heading)
 
 
-def _mark_item_headings(headings: list[_Heading], candidates: dict[int, object]) -> None:
+def _mark_item_headings(headings: list[_Heading], candidates: Mapping[int, object]) -> None:
     for heading in reversed(headings):
         marked = bool(_NUMBERED.match(heading.text)) or has_check_mark(heading.text)
         inside = range(heading.line + 1, heading.end)
@@ -145,7 +146,7 @@ def _body(lines: list[str], start: int, end: int) -> list[str]:
     return [text for text in out if text]
 
 
-def _continuation(lines: list[str], number: int, candidates: dict[int, object]) -> str:
+def _continuation(lines: list[str], number: int, candidates: Mapping[int, object]) -> str:
     """The indented lines right under a checkbox or claim line (its sub-bullets)."""
     parts = []
     for next_number in range(number + 1, len(lines) + 1):

@@ -30,16 +30,17 @@ RULES: tuple[Rule, ...] = (
           r"|feedback|satisfaction|costs?\b|budget|support tickets|incident|staging|review|audit\b|compliance"
           r"|gdpr|soc 2|pci|owasp|architecture diagram|roadmap|plan\b",
           "a decision or process a person vouches for"),
-    _rule("secrets_scan", r"secret|hard-?coded|credential|key exposure|not in git|private key", "about secrets in code"),
+    _rule("secrets_scan", r"secret|hard-?coded|credential|key exposure|not in git|private key",
+          "about secrets in code"),
     _rule("alert_rules", r"alert", "about alert rules"),
     _rule("load", r"load test|stress|concurrent users|throughput|requests/second|rps\b|benchmark|under load",
           "a behaviour under load"),
     _rule("chaos", r"failover|fallback|circuit breaker|outage|failure scenario|connection loss|connectivity failure"
           r"|graceful degradation|recovery|restart|provider downtime|resilien",
           "a behaviour under a fault"),
-    _rule("repository", r"dockerfile|docker|kubernetes|k8s|manifest|liveness|readiness probe|migration|index"
+    _rule("file", r"dockerfile|docker|kubernetes|k8s|manifest|liveness|readiness probe|migration|index"
           r"|\.env|environment variable|runbook|configmap|resource limits|documentation|docs?\b|guide",
-          "an artifact in the repository"),
+          "an artifact in the repository (file, yaml_file, dockerfile, env_example, migrations)"),
     _rule("promql", r"availability|uptime|p9[59]|latency|error rate|mttr|mttd", "a service level over time"),
     _rule("metrics", r"metric|prometheus|hit rate|hit/miss|monitor|instrument|counter|gauge", "an exposed metric"),
     _rule("probe", r"health|heartbeat", "a health endpoint"),

@@ -1,0 +1,150 @@
+"""A fault scenario: steady state -> inject -> observe -> roll back (always) -> recover.
+
+The rollback runs in a ``finally``, whatever happened during the observation: a failing
+probe, an exception, or a cancellation (SIGINT/SIGTERM to the audit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from chaos.client import ToxiproxyClient
+from chaos.exceptions import ChaosError, ToxiproxyUnreachable
+from chaos.faults import Fault, Injector
+from chaos.probes import Probe, first_failures, holds, run_probes
+from harness.context import CheckContext
+from harness.result import Observation, Result, Timeline, TimelineEvent
+
+
+class Recovery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    probes: list[Probe] = Field(default_factory=list, description="default: the steady-state probes")
+    within_s: float = Field(default=10.0, gt=0, le=600)
+    interval_s: float = Field(default=0.25, gt=0, le=10)
+
+
+class ScenarioParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steady_state: list[Probe] = Field(min_length=1)
+    faults: list[Fault] = Field(min_length=1)
+    settle_s: float = Field(default=0.2, ge=0, le=60, description="wait after injecting, before observing")
+    during: list[Probe] = Field(default_factory=list)
+    hold_s: float = Field(default=0.0, ge=0, le=600, description="keep the fault at least this long")
+    recovery: Recovery = Field(default_factory=Recovery)
+
+
+@dataclass
+class _Run:
+    started: float = field(default_factory=time.monotonic)
+    events: list[TimelineEvent] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    evidence: list[Any] = field(default_factory=list)
+
+    def event(self, name: str, detail: str = "", ok: bool | None = None) -> None:
+        self.events.append(TimelineEvent(t=round(time.monotonic() - self.started, 3), event=name, detail=detail,
+                                         ok=ok))
+
+    def observe(self, stage: str, observations: list[Observation], exchanges: list) -> bool:
+        self.observations += [o.model_copy(update={"label": f"{stage}: {o.label}"}) for o in observations]
+        self.evidence += first_failures(exchanges, observations)
+        ok = holds(observations)
+        failed = [o.label for o in observations if o.ok is False]
+        self.event(f"{stage} probes", "all held" if ok else "; ".join(failed[:3]), ok)
+        return ok
+
+
+async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
+    """Fault scenario: steady state, inject toxics or take a proxy down, observe, always roll back, time recovery."""
+    proxy = ctx.target.proxy
+    if proxy is None:
+        return Result.error("the target has no fault proxies (add `proxies:` to the target file)")
+    run = _Run()
+    try:
+        async with ToxiproxyClient(proxy.url, timeout=5.0) as toxiproxy, ctx.client() as client:
+            await toxiproxy.version()
+            return await _run(params, ctx, run, toxiproxy, client, proxy.url)
+    except ToxiproxyUnreachable as exc:
+        return Result.error(f"the fault proxy API is unreachable: {exc}", _timeline(run, None))
+
+
+async def _run(params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: ToxiproxyClient,
+               client: httpx.AsyncClient, server: str) -> Result:
+    if not run.observe("steady state", *await run_probes(client, params.steady_state, ctx)):
+        return _result(run, "the steady state did not hold before the fault; nothing was injected", None)
+    injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
+    rollback_problems: list[str] = []
+    try:
+        for fault in params.faults:
+            await injector.inject(fault)
+            run.event("inject", fault.describe())
+        injected_at = time.monotonic()
+        await asyncio.sleep(params.settle_s)
+        during_ok = run.observe("during fault", *await run_probes(client, params.during, ctx)) if params.during \
+            else True
+        remaining = params.hold_s - (time.monotonic() - injected_at)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+    except ChaosError as exc:
+        during_ok = False
+        run.event("inject failed", str(exc), False)
+    finally:
+        rollback_problems = await asyncio.shield(injector.rollback())
+        run.event("rollback", "; ".join(rollback_problems) or "every fault removed", not rollback_problems)
+    recovered_after = await _recover(params, ctx, client, run)
+    message = _message(during_ok, rollback_problems, recovered_after, params.recovery.within_s)
+    return _result(run, message, recovered_after)
+
+
+async def _recover(params: ScenarioParams, ctx: CheckContext, client: httpx.AsyncClient, run: _Run) -> float | None:
+    probes = params.recovery.probes or params.steady_state
+    started = time.monotonic()
+    attempts = 0
+    while True:
+        attempts += 1
+        observations, exchanges = await run_probes(client, probes, ctx)
+        elapsed = time.monotonic() - started
+        if holds(observations):
+            run.event("recovered", f"steady state back after {elapsed:.2f} s ({attempts} attempts)", True)
+            run.observations.append(Observation(label="recovery", observed=f"{elapsed:.2f} s",
+                                                expected=f"<= {params.recovery.within_s:g} s", ok=True))
+            return elapsed
+        if elapsed >= params.recovery.within_s:
+            run.observe("recovery", observations, exchanges)
+            run.observations.append(Observation(label="recovery", observed=f"not within {elapsed:.2f} s",
+                                                expected=f"<= {params.recovery.within_s:g} s", ok=False))
+            return None
+        await asyncio.sleep(params.recovery.interval_s)
+
+
+def _message(during_ok: bool, rollback_problems: list[str], recovered: float | None, within: float) -> str:
+    if rollback_problems:
+        return "rollback failed: " + "; ".join(rollback_problems)
+    if recovered is None:
+        return f"the steady state did not return within {within:g} s after rollback"
+    return "" if during_ok else "the service misbehaved during the fault"
+
+
+def _timeline(run: _Run, recovered: float | None) -> Timeline:
+    return Timeline(title="Fault timeline", events=run.events,
+                    recovered_after_s=round(recovered, 3) if recovered is not None else None)
+
+
+def _result(run: _Run, problem: str, recovered: float | None) -> Result:
+    timeline = _timeline(run, recovered)
+    measurements = {"recovery_s": round(recovered, 3)} if recovered is not None else {}
+    result = Result.from_observations(run.observations, timeline, *run.evidence[:4],
+                                      ok_message=f"held during the fault; recovered in {recovered or 0:.2f} s",
+                                      **measurements)
+    if problem and result.status.value == "failed":
+        result.message = f"{problem}: {result.message}"
+    elif problem:
+        result = Result.failed(problem, *result.evidence, **measurements)
+    return result

@@ -1,0 +1,10 @@
+"""The ``chaos`` check type: fault scenarios through Toxiproxy (see ``chaos/scenario.py``)."""
+
+from __future__ import annotations
+
+from chaos.scenario import ScenarioParams, run_scenario
+from checks.registry import Phase, Registry
+
+
+def register(registry: Registry) -> None:
+    registry.register("chaos", ScenarioParams, phase=Phase.FAULT, default_timeout_s=180)(run_scenario)

@@ -1,0 +1,33 @@
+"""Dependencies of the audited service (PostgreSQL, Redis): started, proxied, handed over, stopped.
+
+    target file ``dependencies:`` ──▶ DependencyStack.start ──▶ provider (local | container | external)
+                                              │
+                                              ▼
+            fault proxy named after the dependency (Toxiproxy) ──▶ ``{dep.NAME.url}`` for the service
+
+Placeholders, all pointing at the fault proxy unless the dependency says ``proxy: false``:
+``{dep.NAME.url}``, ``{dep.NAME.host}``, ``{dep.NAME.port}``; ``{dep.NAME.direct_url}`` bypasses
+the proxy (for seeding data or for diagnosis, never for the service under audit).
+"""
+
+from __future__ import annotations
+
+from harness.dependencies.models import DependencySpec, RunningDependency
+from harness.dependencies.stack import PROVIDER_VARIABLE, DependencyStack
+from harness.placeholders import Placeholders
+
+__all__ = ["PROVIDER_VARIABLE", "DependencySpec", "DependencyStack", "RunningDependency", "publish"]
+
+
+def publish(placeholders: Placeholders, dependency: RunningDependency, *, proxy: str | None) -> None:
+    """Fill ``{dep.NAME.*}``; ``proxy`` is the fault proxy's ``host:port`` (None: the server itself)."""
+    if proxy is None:
+        host, port = dependency.host, dependency.port
+    else:
+        host, _, port_text = proxy.rpartition(":")
+        host, port = host.strip("[]"), int(port_text)
+    prefix = f"dep.{dependency.name}"
+    placeholders.put(f"{prefix}.url", dependency.url(host, port))
+    placeholders.put(f"{prefix}.host", host)
+    placeholders.put(f"{prefix}.port", str(port))
+    placeholders.put(f"{prefix}.direct_url", dependency.url())

@@ -1,0 +1,194 @@
+"""A throwaway Prometheus that scrapes the target every second for the whole audit.
+
+When Debian's ``prometheus`` binary is on PATH, :func:`prometheus_service` starts one on a free
+loopback port with its configuration and TSDB in a temporary folder, and stops it at teardown
+(SIGTERM, then SIGKILL; the folder is deleted). Start-up goes on in the background: Prometheus
+needs a few seconds before its first scrape (its target discovery is throttled to 5 s), and
+most audits never query it. Checks that do call :meth:`PrometheusServer.wait_ready`.
+
+Rule files are loaded on demand (:meth:`PrometheusServer.load_rules`, by the ``alert_rules``
+check): the configuration is rewritten and Prometheus reloads it on SIGHUP, so ``ALERTS``
+can fire during a fault scenario. Rules are evaluated every second.
+
+``HARNESS_PROMETHEUS=off`` in the environment disables the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+import yaml
+
+from harness.errors import HarnessError, TargetError
+from harness.placeholders import free_port
+from harness.process import ManagedProcess
+
+if TYPE_CHECKING:
+    from harness.context import AuditEnvironment
+
+SERVICE_KEY = "prometheus"  # env.services[...] -> the base URL, once the first scrape happened
+SERVER_KEY = "prometheus.server"  # env.services[...] -> the PrometheusServer
+INSTALL_HINT = ("install Debian's prometheus package (apt-get install prometheus), "
+                "which provides prometheus and promtool")
+JOB = "target"
+
+
+class PrometheusUnavailable(HarnessError):
+    """No Prometheus is running for this audit, or it never became ready."""
+
+
+class PrometheusServer:
+    """One Prometheus process, its temporary folder, and its readiness."""
+
+    def __init__(self, *, binary: str, scrape_target: str, scheme: str, metrics_path: str, log_dir: Path,
+                 scrape_interval_s: float = 1.0) -> None:
+        self.binary = binary
+        self.scrape_target = scrape_target
+        self.scheme = scheme
+        self.metrics_path = metrics_path
+        self.scrape_interval_s = scrape_interval_s
+        self.folder = Path(tempfile.mkdtemp(prefix="harness-prometheus-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.rule_files: list[Path] = []
+        self.process = ManagedProcess(
+            "prometheus", command=self._command(), env=dict(os.environ), cwd=self.folder,
+            log_path=log_dir / "prometheus.log", grace_s=5.0,
+        )
+        self._ready: asyncio.Task[str] | None = None
+
+    def _command(self) -> list[str]:
+        return [self.binary, f"--config.file={self.folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn"]
+
+    def write_config(self) -> None:
+        interval = f"{self.scrape_interval_s:g}s"
+        config = {
+            "global": {"scrape_interval": interval, "scrape_timeout": interval, "evaluation_interval": interval},
+            "scrape_configs": [{"job_name": JOB, "scheme": self.scheme, "metrics_path": self.metrics_path,
+                                "static_configs": [{"targets": [self.scrape_target]}]}],
+            "rule_files": [str(path) for path in self.rule_files],
+        }
+        (self.folder / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+    def start(self) -> None:
+        self.write_config()
+        self.process.start()
+        self._ready = asyncio.ensure_future(self._await_first_scrape(timeout_s=60.0))
+
+    async def _await_first_scrape(self, *, timeout_s: float) -> str:
+        await self.process.wait_ready(f"{self.url}/-/ready", timeout_s=timeout_s, statuses=[200], interval_s=0.2)
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(base_url=self.url, timeout=2.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    answer = await client.get("/api/v1/query", params={"query": f'up{{job="{JOB}"}}'})
+                    if answer.json().get("data", {}).get("result"):
+                        return self.url
+                await asyncio.sleep(0.25)
+        raise TargetError(f"Prometheus did not scrape {self.scrape_target} within {timeout_s:g} s")
+
+    def on_ready(self, callback: Callable[[str], object]) -> None:
+        """Call ``callback(url)`` once the first scrape happened (not at all if it never does)."""
+        def done(task: asyncio.Task[str]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                callback(task.result())
+
+        if self._ready is not None:
+            self._ready.add_done_callback(done)
+
+    async def wait_ready(self, timeout_s: float = 60.0) -> str:
+        """The base URL, once Prometheus answers and has scraped the target at least once."""
+        if self._ready is None:
+            raise PrometheusUnavailable("Prometheus was not started")
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._ready), timeout_s)
+        except TimeoutError:
+            raise PrometheusUnavailable(f"Prometheus not ready within {timeout_s:g} s") from None
+        except TargetError as exc:
+            tail = "\n".join(self.process.log_tail(10))
+            raise PrometheusUnavailable(f"{exc}\n{tail}".strip()) from exc
+
+    async def load_rules(self, path: Path, *, timeout_s: float = 15.0) -> None:
+        """Add a rule file to the configuration and reload (SIGHUP); returns once its groups are loaded."""
+        path = path.resolve()
+        if path not in self.rule_files:
+            self.rule_files.append(path)
+        await self.wait_ready(timeout_s)
+        self.write_config()
+        self.process.send(signal.SIGHUP)
+        wanted = set(_group_names(path))
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(base_url=self.url, timeout=2.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    groups = (await client.get("/api/v1/rules")).json()["data"]["groups"]
+                    if wanted <= {g["name"] for g in groups if Path(g["file"]).resolve() == path}:
+                        return
+                await asyncio.sleep(0.2)
+        raise PrometheusUnavailable(f"Prometheus did not load the rule groups of {path} within {timeout_s:g} s")
+
+    def stop(self) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.cancel()
+        self.process.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _group_names(path: Path) -> list[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(group.get("name")) for group in data.get("groups") or [] if isinstance(group, dict)]
+
+
+def server_of(env: AuditEnvironment) -> PrometheusServer:
+    """The audit's Prometheus, or PrometheusUnavailable saying why there is none."""
+    server = env.services.get(SERVER_KEY)
+    if isinstance(server, PrometheusServer):
+        return server
+    reason = env.services.get(f"{SERVICE_KEY}.missing") or "no Prometheus service in this audit"
+    raise PrometheusUnavailable(str(reason))
+
+
+@asynccontextmanager
+async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
+    """Audit service: a Prometheus scraping the target's /metrics every second, when the binary exists."""
+    binary = shutil.which("prometheus")
+    if os.environ.get("HARNESS_PROMETHEUS", "").lower() in {"off", "0", "false", "no"}:
+        env.services[f"{SERVICE_KEY}.missing"] = "Prometheus is disabled (HARNESS_PROMETHEUS=off)"
+        yield
+        return
+    if binary is None:
+        env.services[f"{SERVICE_KEY}.missing"] = f"no prometheus binary on PATH: {INSTALL_HINT}"
+        env.notes.append(f"Prometheus: not started (no prometheus binary on PATH); {INSTALL_HINT}.")
+        yield
+        return
+    parts = urlsplit(env.target.base_url)
+    server = PrometheusServer(binary=binary, scrape_target=parts.netloc, scheme=parts.scheme or "http",
+                              metrics_path="/metrics", log_dir=env.run_dir / "logs")
+    try:
+        try:
+            server.start()
+        except TargetError as exc:
+            env.services[f"{SERVICE_KEY}.missing"] = f"Prometheus could not start: {exc}"
+            env.notes.append(f"Prometheus: could not start ({exc}).")
+        else:
+            env.services[SERVER_KEY] = server
+            server.on_ready(lambda url: env.services.__setitem__(SERVICE_KEY, url))
+        yield
+    finally:
+        env.services.pop(SERVER_KEY, None)
+        env.services.pop(SERVICE_KEY, None)
+        server.stop()
