@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chaos.client import ToxiproxyClient
-from chaos.exceptions import ChaosError
+from chaos.exceptions import ChaosError, ToxiproxyNotFound
 from chaos.ledger import Ledger
 
 
@@ -70,8 +70,14 @@ class Injector:
         if self.ledger:
             self.ledger.toxic_added(self.server, fault.proxy, name)
         self.injected.append(Injected(fault, name))
-        await self.client.add_toxic(fault.proxy, type=fault.toxic.type, attributes=fault.toxic.attributes,
-                                    stream=fault.toxic.stream, toxicity=fault.toxic.toxicity, name=name)
+        await self.client.add_toxic(
+            fault.proxy,
+            type=fault.toxic.type,
+            attributes=fault.toxic.attributes,
+            stream=fault.toxic.stream,
+            toxicity=fault.toxic.toxicity,
+            name=name,
+        )
 
     async def rollback(self) -> list[str]:
         """Undo every injected fault, newest first; returns the problems met (each undo is tried)."""
@@ -85,16 +91,15 @@ class Injector:
         return problems
 
     async def _undo(self, injected: Injected) -> None:
-        proxy = injected.fault.proxy
-        if injected.toxic_name is None:
-            await self.client.update_proxy(proxy, enabled=True)
-            if self.ledger:
-                self.ledger.proxy_enabled(self.server, proxy)
-            return
+        proxy, toxic = injected.fault.proxy, injected.toxic_name
         try:
-            await self.client.remove_toxic(proxy, injected.toxic_name)
-        except ChaosError as exc:
-            if getattr(exc, "status", None) != 404:  # never created: nothing to undo
-                raise
-        if self.ledger:
-            self.ledger.toxic_removed(self.server, proxy, injected.toxic_name)
+            if toxic is None:
+                await self.client.update_proxy(proxy, enabled=True)
+            else:
+                await self.client.remove_toxic(proxy, toxic)
+        except ToxiproxyNotFound:
+            pass  # the injection itself failed: nothing to undo
+        if self.ledger and toxic is None:
+            self.ledger.proxy_enabled(self.server, proxy)
+        elif self.ledger and toxic is not None:
+            self.ledger.toxic_removed(self.server, proxy, toxic)

@@ -49,8 +49,7 @@ class _Run:
     evidence: list[Any] = field(default_factory=list)
 
     def event(self, name: str, detail: str = "", ok: bool | None = None) -> None:
-        self.events.append(TimelineEvent(t=round(time.monotonic() - self.started, 3), event=name, detail=detail,
-                                         ok=ok))
+        self.events.append(TimelineEvent(t=round(time.monotonic() - self.started, 3), event=name, detail=detail, ok=ok))
 
     def observe(self, stage: str, observations: list[Observation], exchanges: list) -> bool:
         self.observations += [o.model_copy(update={"label": f"{stage}: {o.label}"}) for o in observations]
@@ -66,6 +65,9 @@ async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
     proxy = ctx.target.proxy
     if proxy is None:
         return Result.error("the target has no fault proxies (add `proxies:` to the target file)")
+    unknown = sorted({f.proxy for f in params.faults} - set(proxy.names))
+    if unknown:
+        return Result.error(f"no fault proxy named {', '.join(unknown)}; the target has {', '.join(proxy.names)}")
     run = _Run()
     try:
         async with ToxiproxyClient(proxy.url, timeout=5.0) as toxiproxy, ctx.client() as client:
@@ -75,8 +77,14 @@ async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
         return Result.error(f"the fault proxy API is unreachable: {exc}", _timeline(run, None))
 
 
-async def _run(params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: ToxiproxyClient,
-               client: httpx.AsyncClient, server: str) -> Result:
+async def _run(
+    params: ScenarioParams,
+    ctx: CheckContext,
+    run: _Run,
+    toxiproxy: ToxiproxyClient,
+    client: httpx.AsyncClient,
+    server: str,
+) -> Result:
     if not run.observe("steady state", *await run_probes(client, params.steady_state, ctx)):
         return _result(run, "the steady state did not hold before the fault; nothing was injected", None)
     injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
@@ -87,8 +95,9 @@ async def _run(params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: 
             run.event("inject", fault.describe())
         injected_at = time.monotonic()
         await asyncio.sleep(params.settle_s)
-        during_ok = run.observe("during fault", *await run_probes(client, params.during, ctx)) if params.during \
-            else True
+        during_ok = (
+            run.observe("during fault", *await run_probes(client, params.during, ctx)) if params.during else True
+        )
         remaining = params.hold_s - (time.monotonic() - injected_at)
         if remaining > 0:
             await asyncio.sleep(remaining)
@@ -113,13 +122,25 @@ async def _recover(params: ScenarioParams, ctx: CheckContext, client: httpx.Asyn
         elapsed = time.monotonic() - started
         if holds(observations):
             run.event("recovered", f"steady state back after {elapsed:.2f} s ({attempts} attempts)", True)
-            run.observations.append(Observation(label="recovery", observed=f"{elapsed:.2f} s",
-                                                expected=f"<= {params.recovery.within_s:g} s", ok=True))
+            run.observations.append(
+                Observation(
+                    label="recovery",
+                    observed=f"{elapsed:.2f} s",
+                    expected=f"<= {params.recovery.within_s:g} s",
+                    ok=True,
+                )
+            )
             return elapsed
         if elapsed >= params.recovery.within_s:
             run.observe("recovery", observations, exchanges)
-            run.observations.append(Observation(label="recovery", observed=f"not within {elapsed:.2f} s",
-                                                expected=f"<= {params.recovery.within_s:g} s", ok=False))
+            run.observations.append(
+                Observation(
+                    label="recovery",
+                    observed=f"not within {elapsed:.2f} s",
+                    expected=f"<= {params.recovery.within_s:g} s",
+                    ok=False,
+                )
+            )
             return None
         await asyncio.sleep(params.recovery.interval_s)
 
@@ -133,16 +154,23 @@ def _message(during_ok: bool, rollback_problems: list[str], recovered: float | N
 
 
 def _timeline(run: _Run, recovered: float | None) -> Timeline:
-    return Timeline(title="Fault timeline", events=run.events,
-                    recovered_after_s=round(recovered, 3) if recovered is not None else None)
+    return Timeline(
+        title="Fault timeline",
+        events=run.events,
+        recovered_after_s=round(recovered, 3) if recovered is not None else None,
+    )
 
 
 def _result(run: _Run, problem: str, recovered: float | None) -> Result:
     timeline = _timeline(run, recovered)
     measurements = {"recovery_s": round(recovered, 3)} if recovered is not None else {}
-    result = Result.from_observations(run.observations, timeline, *run.evidence[:4],
-                                      ok_message=f"held during the fault; recovered in {recovered or 0:.2f} s",
-                                      **measurements)
+    result = Result.from_observations(
+        run.observations,
+        timeline,
+        *run.evidence[:4],
+        ok_message=f"held during the fault; recovered in {recovered or 0:.2f} s",
+        **measurements,
+    )
     if problem and result.status.value == "failed":
         result.message = f"{problem}: {result.message}"
     elif problem:

@@ -1,0 +1,115 @@
+"""Fault scenarios against the reference service: pass clean, fail on the named defect, always roll back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from checks import default_registry
+from harness.audit import AuditOptions, run_audit
+from harness.result import Status
+from tests.core.test_provision import processes_with, wait_until_gone
+from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
+
+FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"
+PRIMARY_DOWN = {
+    "steady_state": [portfolio_probe()],
+    "faults": [{"proxy": "upstream_primary", "down": True}],
+    "during": [{"name": "fallback serves", "request": {"path": FRESH, "headers": KEY},
+                "expect": {"status": 200, "json": {"source": "fallback"}}}],
+    "recovery": {"within_s": 10},
+}
+
+
+def audit(checklist: Path, out: Path, environ: dict | None = None):
+    options = AuditOptions(checklist=checklist, out_dir=out, environ=environ)
+    return asyncio.run(run_audit(options, default_registry()))
+
+
+def test_primary_down_passes_and_records_a_timeline(scenario_checklist, tmp_path):
+    outcome = audit(scenario_checklist(PRIMARY_DOWN), tmp_path / "out")
+    item = outcome.record.items[0]
+    assert item.status == Status.PASSED, item.message
+    timeline = next(e for e in item.evidence if e.kind == "timeline")
+    assert [e.event for e in timeline.events] == ["steady state probes", "inject", "during fault probes",
+                                                  "rollback", "recovered"]
+    assert timeline.recovered_after_s is not None and "recovery_s" in item.measurements
+    assert outcome.record.environment["toxiproxy"].startswith("embedded")
+
+
+def test_no_fallback_fails_and_still_rolls_back(scenario_checklist, tmp_path, external_toxiproxy):
+    env = {**os.environ, "SUT_DEFECTS": "no_fallback"}
+    outcome = audit(scenario_checklist(PRIMARY_DOWN), tmp_path / "out", env)
+    item = outcome.record.items[0]
+    assert item.status == Status.FAILED
+    assert "fallback serves: status: 503" in item.message
+    timeline = next(e for e in item.evidence if e.kind == "timeline")
+    assert any(e.event == "rollback" and e.ok for e in timeline.events)
+    assert external_toxiproxy.proxies() == {}, "proxies created for the audit are deleted at teardown"
+    assert not list((tmp_path / "out" / ".ledger").glob("*.jsonl")), "a clean run leaves no ledger"
+
+
+def test_an_injection_error_still_rolls_back_what_was_injected(scenario_checklist, tmp_path):
+    scenario = {**PRIMARY_DOWN, "faults": [
+        {"proxy": "upstream_primary", "toxic": {"type": "latency", "attributes": {"latency": 50}}},
+        {"proxy": "upstream_fallback", "toxic": {"type": "latency", "attributes": {"latency": -5}}}]}
+    outcome = audit(scenario_checklist(scenario), tmp_path / "out")
+    item = outcome.record.items[0]
+    assert item.status == Status.FAILED
+    events = next(e for e in item.evidence if e.kind == "timeline").events
+    assert any(e.event == "inject failed" and "latency" in e.detail for e in events)
+    assert any(e.event == "rollback" and e.ok for e in events)
+
+
+def test_sigint_mid_fault_removes_the_toxic(scenario_checklist, tmp_path, external_toxiproxy):
+    scenario = {**PRIMARY_DOWN, "faults": [{"proxy": "upstream_primary",
+                                            "toxic": {"type": "latency", "attributes": {"latency": 10}}}],
+                "during": [], "hold_s": 60}
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "harness"), "audit", str(scenario_checklist(scenario)),
+                             "--out", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def toxic_present() -> bool:
+        proxy = external_toxiproxy.proxies().get("upstream_primary")
+        return bool(proxy and proxy["toxics"])
+
+    assert wait_for(toxic_present, 60), "the fault was never injected"
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert external_toxiproxy.proxies() == {}
+    data = results(out)
+    assert data["interrupted"] == "SIGINT" and data["items"][0]["status"] in ("failed", "skipped", "error")
+
+
+def test_sigkill_mid_fault_is_cleaned_up_by_the_next_run(scenario_checklist, tmp_path, external_toxiproxy):
+    scenario = {**PRIMARY_DOWN, "faults": [{"proxy": "upstream_primary",
+                                            "toxic": {"type": "latency", "attributes": {"latency": 10}}}],
+                "during": [], "hold_s": 60}
+    checklist = scenario_checklist(scenario)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "harness"), "audit", str(checklist), "--out",
+                             str(out), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_for(lambda: bool((external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")), 60)
+    orphans_marker = "system_under_test"
+    before = set(processes_with(orphans_marker))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert external_toxiproxy.proxies()["upstream_primary"]["toxics"], "the toxic outlived the killed run"
+    outcome = audit(scenario_checklist({**PRIMARY_DOWN}), out)
+    notes = " ".join(outcome.record.notes)
+    assert "removed leftover toxic 'harness-scenario-1-latency' on proxy 'upstream_primary'" in notes
+    assert "stopped leftover process 'api'" in notes
+    assert not (external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")
+    assert not (set(wait_until_gone(orphans_marker, 10)) & before)
+
+
+def test_unknown_proxy_is_an_error_before_anything_is_injected(scenario_checklist, tmp_path):
+    scenario = {**PRIMARY_DOWN, "faults": [{"proxy": "database", "down": True}]}
+    item = audit(scenario_checklist(scenario), tmp_path / "out").record.items[0]
+    assert item.status == Status.ERROR
+    assert "no fault proxy named database" in item.message and "upstream_primary" in item.message
