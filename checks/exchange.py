@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from checks.variables import fresh
 from harness.context import CheckContext
 from harness.redact import cut, redact_headers, redact_text
 from harness.result import HttpExchange
@@ -55,7 +56,7 @@ class Exchange:
 
 def build_request(client: httpx.AsyncClient, spec: RequestSpec, ctx: CheckContext) -> httpx.Request:
     fields = spec.model_dump(by_alias=True, include=set(RequestSpec.model_fields))
-    spec = RequestSpec.model_validate(ctx.expand(fields))
+    spec = RequestSpec.model_validate(fresh(ctx.expand(fields)))
     content: bytes | str | None = spec.body
     if spec.body_size is not None:
         content = b'{"padding": "' + b"x" * spec.body_size + b'"}'

@@ -38,6 +38,7 @@ class JsonRule(_Rule):
     min: float | None = None
     max: float | None = None
     not_equals: Any = None
+    contains: Any = None
 
 
 class ResponseExpect(_Rule):
@@ -142,6 +143,8 @@ def _json_ok(rule: JsonRule, value: Any) -> bool:
         checks.append(value != rule.not_equals)
     if rule.one_of is not None:
         checks.append(value in rule.one_of)
+    if "contains" in fields:
+        checks.append(isinstance(value, list | str | dict) and rule.contains in value)
     if rule.matches is not None:
         checks.append(isinstance(value, str) and re.search(rule.matches, value) is not None)
     if rule.type is not None:
@@ -158,7 +161,7 @@ def _json_ok(rule: JsonRule, value: Any) -> bool:
 def _json_expected(rule: JsonRule) -> str:
     fields = rule.model_fields_set
     parts = [f"{name} {getattr(rule, name)!r}" for name in
-             ("equals", "not_equals", "one_of", "matches", "type", "min", "max") if name in fields]
+             ("equals", "not_equals", "one_of", "contains", "matches", "type", "min", "max") if name in fields]
     return ", ".join(parts) or "exists"
 
 

@@ -8,11 +8,28 @@ import uuid
 from typing import Any, Literal
 
 VAR = re.compile(r"\{var\.([A-Za-z0-9_]+)\}")
-Generator = Literal["uuid", "token"]
+FRESH = re.compile(r"\{fresh\.(uuid|token|evm_address)\}")
+Generator = Literal["uuid", "token", "evm_address"]
 
 
 def generate(kind: Generator) -> str:
-    return str(uuid.uuid4()) if kind == "uuid" else secrets.token_hex(12)
+    """A fresh value per run: a UUID, a 24-hex-digit token, or a random EVM address (lower case)."""
+    if kind == "uuid":
+        return str(uuid.uuid4())
+    if kind == "evm_address":
+        return "0x" + secrets.token_hex(20)
+    return secrets.token_hex(12)
+
+
+def fresh(value: Any) -> Any:
+    """Replace ``{fresh.KIND}`` with a new value at every call (a new address per request sent)."""
+    if isinstance(value, str):
+        return FRESH.sub(lambda m: generate(m.group(1)), value)  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fresh(v) for v in value]
+    return value
 
 
 def substitute(value: Any, variables: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from harness.model import CheckCall, Checklist
 from harness.validation import problems_from, suggest
 from harness.yamlsrc import LineMap, format_path, parse
 
-CALL_KEYS = ("type", "timeout")
+CALL_KEYS = ("type", "timeout", "exclusive")
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,13 @@ def _validate_calls(
             problems.append(Problem(file, lines.line((*where, "timeout")), format_path(where),
                                     f"timeout must be a positive number of seconds, not {timeout!r}"))
             continue
+        exclusive = raw.get("exclusive", False)
+        if not isinstance(exclusive, bool):
+            problems.append(Problem(file, lines.line((*where, "exclusive")), format_path(where),
+                                    f"exclusive must be true or false, not {exclusive!r}"))
+            continue
         if params is not None:
-            calls[(s, i)] = CheckCall(type=check_type.name, timeout=timeout, params=params)
+            calls[(s, i)] = CheckCall(type=check_type.name, timeout=timeout, exclusive=exclusive, params=params)
     return calls
 
 

@@ -47,6 +47,7 @@ class CheckCall(_UserModel):
 
     type: str
     timeout: float | None = Field(default=None, gt=0)
+    exclusive: bool = False
     params: Any = None
 
 

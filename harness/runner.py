@@ -32,6 +32,7 @@ class PlannedItem:
     phase: Phase
     params: object = None
     timeout_s: float = 30.0
+    exclusive: bool = False
 
 
 def plan(loaded: LoadedChecklist, registry: Registry) -> list[PlannedItem]:
@@ -44,8 +45,9 @@ def plan(loaded: LoadedChecklist, registry: Registry) -> list[PlannedItem]:
             if check_type is None:
                 raise KeyError(f"check type '{item.check.type}' is not registered")
             default = meta.default_timeout if check_type.phase == Phase.FUNCTIONAL else check_type.default_timeout_s
+            exclusive = item.check.exclusive or check_type.phase != Phase.FUNCTIONAL
             out.append(PlannedItem(section, item, check_type, check_type.phase, item.check.params,
-                                   item.check.timeout or default))
+                                   item.check.timeout or default, exclusive))
         elif item.attestation is not None:
             check_type = registry.get("attestation")
             params = check_type.params.model_validate(item.attestation.model_dump()) if check_type else None
@@ -77,12 +79,10 @@ class Runner:
     async def run(self, planned: list[PlannedItem]) -> list[ItemResult]:
         for phase in PHASE_ORDER:
             batch = [p for p in planned if p.phase == phase]
-            if phase == Phase.FUNCTIONAL:
-                gate = asyncio.Semaphore(self.concurrency)
-                await asyncio.gather(*(self._guarded(gate, p) for p in batch))
-            else:
-                for planned_item in batch:
-                    await self._finish(planned_item)
+            gate = asyncio.Semaphore(self.concurrency)
+            await asyncio.gather(*(self._guarded(gate, p) for p in batch if not p.exclusive))
+            for planned_item in (p for p in batch if p.exclusive):  # state-changing: each runs alone
+                await self._finish(planned_item)
         order = {p.item.id: n for n, p in enumerate(planned)}
         self.results.sort(key=lambda r: order.get(r.id, 0))
         return self.results
