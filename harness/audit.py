@@ -125,6 +125,7 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
             journal.close()
             ledger.close(clean=True)
     record = _record(loaded, planned, state, run_id, started, time.monotonic() - started_mono)
+    record.signoffs = book.signoff_records()
     html = write_reports(record, run_dir)
     return AuditOutcome(record, run_dir, html, _exit_code(record, state))
 

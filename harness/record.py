@@ -100,8 +100,6 @@ class RunDiff(BaseModel):
     removed: list[str] = Field(default_factory=list)
     measurements: list[MeasurementChange] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    signoffs: list[SignOffEntry] = Field(default_factory=list)
-    diff: RunDiff | None = None
 
 
 class AuditRecord(BaseModel):

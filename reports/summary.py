@@ -4,32 +4,94 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.record import AuditRecord
+from harness.record import AuditRecord, RunDiff, StatusChange
 from harness.result import Status
+from reports.claims import audit_claims
 
 ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "inconclusive": "❔", "attested": "🖊️",
          "unattested": "⚠️", "waived": "🛡️", "not_applicable": "➖", "skipped": "⏭️"}
+SEVERITIES = ("critical", "high", "medium", "low")
+LIST_LIMIT = 20
 
 
 def render_summary(record: AuditRecord) -> str:
+    claims = audit_claims(record.items)
     lines = [f"## {ICONS['passed'] if record.verdict == 'APPROVED' else ICONS['failed']} "
-             f"{record.checklist.title}: **{record.verdict}**", ""]
-    lines.append(f"Readiness score {record.score:g}/100 · {len(record.items)} items · "
+             f"{_cell(record.checklist.title)}: **{record.verdict}**", ""]
+    lines.append(f"Readiness score **{record.score:g}/100** · {len(record.items)} items · "
+                 f"{len(record.blocking)} blocking · {claims.headline} · "
                  f"run `{record.run_id}` · {record.duration_s:.1f} s")
     if not record.complete:
-        lines.append(f"\n> Partial report: the run was interrupted ({record.interrupted}).")
-    lines += ["", "| status | count |", "|---|---|"]
-    lines += [f"| {ICONS[s]} {s} | {n} |" for s, n in record.counts.items() if n]
-    problems = [i for i in record.items if i.blocking or i.status in (Status.FAILED, Status.ERROR)]
-    if problems:
-        lines += ["", "### Items that need attention", ""]
-        lines += ["| item | severity | status | message |", "|---|---|---|---|"]
-        for item in problems:
-            message = item.message.replace("|", "\\|").replace("\n", " ")[:200]
-            lines.append(f"| `{item.id}` {item.title} | {item.severity.value} | {item.status.value} | {message} |")
-    for extra in record.notes:
-        lines += ["", f"- {extra}"]
+        lines.append(f"\n> Partial report: the run did not complete ({record.interrupted or 'target error'}).")
+    lines += ["", *_counts(record)]
+    by_id = {item.id: item for item in record.items}
+    if record.blocking:
+        lines += ["", "### Blocking items", "", "| item | severity | status | message |", "|---|---|---|---|"]
+        for item_id in record.blocking[:LIST_LIMIT]:
+            item = by_id[item_id]
+            lines.append(f"| `{item.id}` {_cell(item.title)} | {item.severity.value} | "
+                         f"{ICONS[item.status.value]} {item.status.value} | {_cell(item.message)} |")
+        lines += _more(len(record.blocking))
+    if claims.unsupported:
+        lines += ["", f"### Unsupported claims ({len(claims.unsupported)})", ""]
+        lines += [f"- `{i.id}` {_cell(i.title)}: {i.status.value}" for i in claims.unsupported[:LIST_LIMIT]]
+        lines += _more(len(claims.unsupported))
+    if record.diff is not None:
+        lines += ["", "### Since the last run", "", *_diff(record.diff)]
+    if record.notes:
+        lines += ["", *[f"- {_cell(note)}" for note in record.notes]]
     return "\n".join(lines) + "\n"
+
+
+def _counts(record: AuditRecord) -> list[str]:
+    statuses = [s.value for s in Status if record.counts.get(s.value)]
+    lines = ["| severity | " + " | ".join(f"{ICONS[s]} {s}" for s in statuses) + " |",
+             "|---|" + "---|" * len(statuses)]
+    for severity in SEVERITIES:
+        row = record.severity_counts.get(severity)
+        if row:
+            lines.append(f"| {severity} | " + " | ".join(str(row.get(s, 0)) for s in statuses) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{record.counts[s]}**" for s in statuses) + " |")
+    return lines
+
+
+def _diff(diff: RunDiff) -> list[str]:
+    if diff.previous_run_id is None:
+        return [f"- {_cell(note)}" for note in diff.notes]
+    lines = [f"Compared with `{diff.previous_run_id}` (verdict {diff.previous_verdict}, "
+             f"score {diff.previous_score:g})." if diff.previous_score is not None else
+             f"Compared with `{diff.previous_run_id}`.", ""]
+    lines += _changes("❌ new failure", diff.new_failures) + _changes("✅ fixed", diff.fixed)
+    moved = [m for m in diff.measurements if m.worse is not False]
+    for m in moved[:LIST_LIMIT]:
+        change = "from 0" if m.change is None else f"{m.change * 100:+.0f}%"
+        lines.append(f"- {'⚠️ ' if m.worse else ''}`{m.item}` {_cell(m.name)}: {m.before:g} → {m.after:g} ({change})")
+    lines += _more(len(moved))
+    improved = len(diff.measurements) - len(moved)
+    if improved:
+        lines.append(f"- 📈 {improved} measurement{'s' if improved > 1 else ''} improved by "
+                     f"{diff.threshold * 100:.0f}% or more (see the HTML report)")
+    if not (diff.new_failures or diff.fixed or diff.measurements):
+        lines.append(f"- no new failures, no fixes, no measurement moved {diff.threshold * 100:.0f}% or more")
+    lines += [f"- {_cell(note)}" for note in diff.notes]
+    return lines
+
+
+def _changes(prefix: str, changes: list[StatusChange]) -> list[str]:
+    lines = [f"- {prefix} `{c.id}` {_cell(c.title)}: {c.before.value if c.before else 'new'} → "
+             f"{c.after.value if c.after else 'removed'}" for c in changes[:LIST_LIMIT]]
+    return lines + _more(len(changes))
+
+
+def _more(total: int) -> list[str]:
+    return [f"- … and {total - LIST_LIMIT} more (see the HTML report)"] if total > LIST_LIMIT else []
+
+
+def _cell(text: str, limit: int = 200) -> str:
+    """Text safe inside a Markdown table cell or list item: one line, pipes and markup escaped."""
+    flat = " ".join(text.split())
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_summary(record: AuditRecord, path: Path) -> Path:

@@ -6,15 +6,23 @@ import os
 from pathlib import Path
 
 from harness.record import AuditRecord
+from reports.diff import DEFAULT_THRESHOLD, diff_against_previous
 from reports.html import write_html
 from reports.junit import write_junit
 from reports.results_json import write_json
 from reports.summary import write_summary
 
 
-def write_reports(record: AuditRecord, run_dir: Path) -> Path:
-    """Write index.html, results.json, junit.xml and summary.md; return the HTML path."""
+def write_reports(record: AuditRecord, run_dir: Path, *, threshold: float = DEFAULT_THRESHOLD) -> Path:
+    """Write index.html, results.json, junit.xml and summary.md; return the HTML path.
+
+    Unless the record already carries one, the diff against the previous run of the same
+    checklist (a sibling of ``run_dir``) is computed first and stored in the record, so that
+    every output, ``results.json`` included, shows the same comparison.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
+    if record.diff is None:
+        record.diff = diff_against_previous(record, run_dir, threshold=threshold)
     write_json(record, run_dir / "results.json")
     write_junit(record, run_dir / "junit.xml")
     write_summary(record, run_dir / "summary.md")

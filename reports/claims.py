@@ -1,0 +1,75 @@
+"""The claims audit: what a source checklist claimed, set against what the audit found.
+
+Pure functions of the item results, shared by the HTML report, ``summary.md`` and the index
+of many runs. Only items whose ``claimed`` is set take part.
+
+- verified: claimed done, and passed or attested;
+- unsupported: claimed done, but failed, errored, inconclusive, unattested, skipped or waived;
+- unclaimed passing: not claimed done, yet passed or attested;
+- claimed but not applicable: claimed done, bound to no check (counted in no headline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harness.record import ItemResult
+from harness.result import Status
+
+VERIFIED = frozenset({Status.PASSED, Status.ATTESTED})
+NOT_ASSESSED = frozenset({Status.NOT_APPLICABLE})
+
+
+@dataclass(frozen=True)
+class ClaimsAudit:
+    verified: tuple[ItemResult, ...] = ()
+    unsupported: tuple[ItemResult, ...] = ()
+    unclaimed_passing: tuple[ItemResult, ...] = ()
+    claimed_not_applicable: tuple[ItemResult, ...] = ()
+    not_claimed: int = 0
+
+    @property
+    def claims(self) -> int:
+        """Items claimed done that the audit could assess."""
+        return len(self.verified) + len(self.unsupported)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.claims or self.unclaimed_passing or self.claimed_not_applicable or self.not_claimed)
+
+    @property
+    def verified_share(self) -> float | None:
+        return round(100.0 * len(self.verified) / self.claims, 1) if self.claims else None
+
+    @property
+    def headline(self) -> str:
+        if not self.any:
+            return "no claims recorded"
+        return f"{len(self.verified)} of {self.claims} claims verified"
+
+
+def audit_claims(items: Iterable[ItemResult]) -> ClaimsAudit:
+    verified: list[ItemResult] = []
+    unsupported: list[ItemResult] = []
+    unclaimed: list[ItemResult] = []
+    not_applicable: list[ItemResult] = []
+    not_claimed = 0
+    for item in items:
+        if item.claimed is None:
+            continue
+        if item.claimed:
+            if item.status in NOT_ASSESSED:
+                not_applicable.append(item)
+            else:
+                (verified if item.status in VERIFIED else unsupported).append(item)
+        else:
+            not_claimed += 1
+            if item.status in VERIFIED:
+                unclaimed.append(item)
+    return ClaimsAudit(tuple(verified), tuple(unsupported), tuple(unclaimed), tuple(not_applicable), not_claimed)
+
+
+def claims_headline(items: Iterable[ItemResult]) -> str:
+    """``"N of M claims verified"``, or ``"no claims recorded"`` when no item carries a claim."""
+    return audit_claims(items).headline
