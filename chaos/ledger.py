@@ -117,11 +117,11 @@ async def _replay(run: str, entries: list[dict[str, Any]]) -> list[str]:
     toxics, disabled, processes = outstanding(entries)
     report = []
     for entry in toxics:
-        report.append(await _undo(f"removed leftover toxic '{entry['toxic']}' on proxy '{entry['proxy']}'", run,
-                                  entry["server"], lambda c, e=entry: c.remove_toxic(e["proxy"], e["toxic"])))
+        what = f"removed leftover toxic '{entry['toxic']}' on proxy '{entry['proxy']}'"
+        report.append(await _undo(what, run, entry["server"], _remover(entry["proxy"], entry["toxic"])))
     for entry in disabled:
-        report.append(await _undo(f"re-enabled leftover disabled proxy '{entry['proxy']}'", run, entry["server"],
-                                  lambda c, e=entry: c.update_proxy(e["proxy"], enabled=True)))
+        what = f"re-enabled leftover disabled proxy '{entry['proxy']}'"
+        report.append(await _undo(what, run, entry["server"], _enabler(entry["proxy"])))
     for entry in reversed(processes):
         if _alive(entry["pid"], entry.get("start")):
             try:
@@ -130,6 +130,14 @@ async def _replay(run: str, entries: list[dict[str, Any]]) -> list[str]:
                 os.kill(entry["pid"], signal.SIGKILL)
             report.append(f"run {run}: stopped leftover process '{entry['name']}' (pid {entry['pid']})")
     return report
+
+
+def _remover(proxy: str, toxic: str) -> Callable[[ToxiproxyClient], Awaitable[Any]]:
+    return lambda client: client.remove_toxic(proxy, toxic)
+
+
+def _enabler(proxy: str) -> Callable[[ToxiproxyClient], Awaitable[Any]]:
+    return lambda client: client.update_proxy(proxy, enabled=True)
 
 
 async def _undo(what: str, run: str, server: str, action: Callable[[ToxiproxyClient], Awaitable[Any]]) -> str:

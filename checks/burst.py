@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +47,7 @@ async def run_burst(params: BurstParams, ctx: CheckContext) -> Result:
     observations = _observe(params.expect, exchanges, statuses)
     table = Table(title=f"{params.count} requests, {params.concurrency} at a time", columns=["status", "count"],
                   rows=[[str(s), n] for s, n in sorted(statuses.items(), key=lambda kv: str(kv[0]))])
-    examples = {}
+    examples: dict[int | None, Any] = {}
     for exchange in exchanges:
         examples.setdefault(exchange.status, exchange.evidence)
     ok = f"statuses {dict(sorted((str(k), v) for k, v in statuses.items()))} as expected"

@@ -66,7 +66,7 @@ async def _run_step(
     request = _resolved(RequestSpec, step.request, variables, step.name)
     expect = _resolved(ResponseExpect, step.expect, variables, step.name)
     if step.until is not None:
-        exchange, polled = await _poll(client, step, request, variables, ctx)
+        exchange, polled = await _poll(client, step, step.until, request, variables, ctx)
         return [exchange], [polled, *_label(step, evaluate(expect, exchange))]
     if step.concurrent:
         exchanges = list(await asyncio.gather(*(send(client, request, ctx) for _ in range(step.repeat))))
@@ -82,9 +82,10 @@ async def _run_step(
 
 
 async def _poll(
-    client: httpx.AsyncClient, step: Step, request: RequestSpec, variables: dict[str, Any], ctx: CheckContext
+    client: httpx.AsyncClient, step: Step, condition: ResponseExpect, request: RequestSpec,
+    variables: dict[str, Any], ctx: CheckContext,
 ) -> tuple[Exchange, Observation]:
-    until = _resolved(ResponseExpect, step.until, variables, step.name)
+    until = _resolved(ResponseExpect, condition, variables, step.name)
     deadline = time.monotonic() + step.poll_timeout_s
     attempts = 0
     while True:
