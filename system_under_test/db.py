@@ -1,0 +1,144 @@
+"""Database engine (SQLite by default, PostgreSQL via psycopg 3) and the queries the API runs.
+
+All queries are parameterised. Pool settings are explicit and come from the configuration.
+The functions here are synchronous; the async routes call them through a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from system_under_test.config import Settings
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = make_url(settings.resolved_database_url)
+    pool_args: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+        "pool_recycle": settings.db_pool_recycle_s,
+        "pool_pre_ping": True,
+    }
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+        return create_engine(url, connect_args={"connect_timeout": 3,
+                                                "application_name": "wallet-api"}, **pool_args)
+    if url.get_backend_name() != "sqlite":
+        raise ValueError(f"DATABASE_URL: unsupported database '{url.get_backend_name()}'")
+    if url.database and url.database != ":memory:":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": settings.db_pool_timeout_s,
+                                              "check_same_thread": False}, **pool_args)
+    _make_sqlite_transactional(engine)
+    return engine
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (DDL included)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def ping(engine: Engine) -> float:
+    """Run a query that touches the schema; return its latency in ms (raises when unusable)."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one()
+    return (time.perf_counter() - started) * 1000
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: dict[str, Any]
+    request_hash: str
+
+
+class OrderRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def insert(self, row: dict[str, Any]) -> bool:
+        """Insert an order; False when (client_id, idempotency_key) already exists."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO orders (id, client_id, idempotency_key, request_hash, chain, address, side,"
+                    " asset, amount, status_code, response_body, created_at) VALUES (:id, :client_id,"
+                    " :idempotency_key, :request_hash, :chain, :address, :side, :asset, :amount,"
+                    " :status_code, :response_body, :created_at)"), row)
+        except IntegrityError:
+            return False
+        return True
+
+    def find_by_key(self, client_id: str, idempotency_key: str) -> StoredResponse | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT status_code, response_body, request_hash FROM orders"
+                " WHERE client_id = :client_id AND idempotency_key = :key"),
+                {"client_id": client_id, "key": idempotency_key}).first()
+        if row is None:
+            return None
+        return StoredResponse(row.status_code, json.loads(row.response_body), row.request_hash)
+
+    def get(self, client_id: str, order_id: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT response_body FROM orders WHERE id = :id AND client_id = :client_id"),
+                {"id": order_id, "client_id": client_id}).first()
+        return None if row is None else dict(json.loads(row.response_body))
+
+
+class JobRepository:
+    _COLUMNS = "id, client_id, kind, status, params, result, error, request_id, created_at, updated_at"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def insert(self, row: dict[str, Any]) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text(
+                f"INSERT INTO jobs ({self._COLUMNS}) VALUES (:id, :client_id, :kind, :status, :params,"
+                " :result, :error, :request_id, :created_at, :updated_at)"), row)
+
+    def update(self, job_id: str, *, status: str, updated_at: str,
+               result: str | None = None, error: str | None = None) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE jobs SET status = :status, result = :result, error = :error, updated_at = :updated_at"
+                " WHERE id = :id"),
+                {"id": job_id, "status": status, "result": result, "error": error, "updated_at": updated_at})
+
+    def get(self, job_id: str, client_id: str | None = None) -> dict[str, Any] | None:
+        query = f"SELECT {self._COLUMNS} FROM jobs WHERE id = :id"
+        params = {"id": job_id}
+        if client_id is not None:
+            query += " AND client_id = :client_id"
+            params["client_id"] = client_id
+        with self._engine.connect() as conn:
+            row = conn.execute(text(query), params).mappings().first()
+        return None if row is None else dict(row)
+
+    def unfinished(self) -> list[str]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at"))
+            return [row[0] for row in rows]

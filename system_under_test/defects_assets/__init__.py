@@ -1,0 +1,1 @@
+"""Files that realise static defects (scanned, never imported unless the defect is on)."""

@@ -1,0 +1,1 @@
+"""HTTP routes: operational endpoints (health, ready, metrics) and the /v1 API."""

@@ -1,0 +1,114 @@
+"""The application's components, built once per app from the settings and shared by the routes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+from sqlalchemy import Engine
+
+from system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
+from system_under_test.circuit import CircuitBreaker
+from system_under_test.config import Settings
+from system_under_test.db import JobRepository, OrderRepository, create_db_engine
+from system_under_test.defects import Defects
+from system_under_test.jobs import JobRunner
+from system_under_test.metrics import Metrics
+from system_under_test.portfolio import PortfolioService
+from system_under_test.providers import Provider, ProviderPool, RetryPolicy
+from system_under_test.ratelimit import Limit, RateLimiter
+from system_under_test.security import KeyStore
+
+log = logging.getLogger(__name__)
+
+# With the no_timeout defect the read timeout is effectively unbounded.
+NO_TIMEOUT_READ_S: float | None = None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    defects: Defects
+    metrics: Metrics
+    engine: Engine
+    orders: OrderRepository
+    cache: Cache
+    pool: ProviderPool
+    portfolio: PortfolioService
+    jobs: JobRunner
+    limiter: RateLimiter
+    keys: KeyStore
+    tier_limits: dict[str, Limit]
+    ip_limit: Limit
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+        await self.cache.close()
+        self.engine.dispose()
+
+
+def _build_cache(settings: Settings, metrics: Metrics) -> Cache:
+    if "no_cache" in settings.defects:
+        return NullCache()
+    if settings.redis_url:
+        return RedisCache(settings.redis_url, ttl_s=settings.cache_ttl_s, metrics=metrics,
+                          fail_open="no_cache_fallback" not in settings.defects)
+    return MemoryCache(ttl_s=settings.cache_ttl_s, max_entries=settings.cache_max_entries)
+
+
+def _gauge_value(breaker: CircuitBreaker) -> float:
+    return breaker.state.gauge_value
+
+
+def _build_pool(settings: Settings, metrics: Metrics) -> ProviderPool:
+    defects = settings.defects
+    read_timeout = NO_TIMEOUT_READ_S if "no_timeout" in defects else settings.upstream_read_timeout_s
+    timeout = httpx.Timeout(connect=settings.upstream_connect_timeout_s, read=read_timeout,
+                            write=settings.upstream_read_timeout_s, pool=settings.upstream_connect_timeout_s)
+    retry = RetryPolicy(
+        attempts=1 if "no_retry" in defects else 1 + settings.upstream_retries,
+        backoff_base_s=settings.upstream_backoff_base_s,
+        backoff_max_s=settings.upstream_backoff_max_s,
+        retry_4xx="retry_on_4xx" in defects,
+    )
+    urls = {"primary": settings.upstream_primary_url, "fallback": settings.upstream_fallback_url}
+    providers = []
+    for name, url in urls.items():
+        if not url:
+            continue
+        breaker = CircuitBreaker(failure_threshold=settings.circuit_failure_threshold,
+                                 reset_timeout_s=settings.circuit_reset_timeout_s,
+                                 enabled="no_circuit_breaker" not in defects)
+        metrics.watch_circuit(name, partial(_gauge_value, breaker))
+        http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=100),
+                                 headers={"User-Agent": "wallet-api/1.0"}, trust_env=False)
+        providers.append(Provider(name=name, base_url=url, http=http, breaker=breaker, retry=retry,
+                                  metrics=metrics))
+    return ProviderPool(providers, use_fallback="no_fallback" not in defects)
+
+
+def build_services(settings: Settings) -> Services:
+    defects = settings.defects
+    if "hardcoded_secret" in defects:
+        from system_under_test.defects_assets import hardcoded_secret_config  # noqa: F401
+
+        log.warning("hardcoded_secret defect: credentials module loaded from source")
+    metrics = Metrics()
+    engine = create_db_engine(settings)
+    cache = _build_cache(settings, metrics)
+    pool = _build_pool(settings, metrics)
+    portfolio = PortfolioService(pool=pool, cache=cache, metrics=metrics, defects=defects)
+    jobs = JobRunner(repo=JobRepository(engine), portfolio=portfolio, metrics=metrics,
+                     workers=settings.job_workers)
+    return Services(
+        settings=settings, defects=defects, metrics=metrics, engine=engine, orders=OrderRepository(engine),
+        cache=cache, pool=pool, portfolio=portfolio, jobs=jobs, limiter=RateLimiter(),
+        keys=KeyStore(settings.api_keys, plaintext="plaintext_keys" in defects),
+        tier_limits={
+            "free": Limit(settings.rate_limit_free_rps, settings.rate_limit_free_burst),
+            "pro": Limit(settings.rate_limit_pro_rps, settings.rate_limit_pro_burst),
+        },
+        ip_limit=Limit(settings.rate_limit_ip_rps, settings.rate_limit_ip_burst),
+    )
