@@ -1,0 +1,1 @@
+"""Fault injection: Toxiproxy client adapter, server selection, embedded server and scenarios."""

@@ -1,0 +1,26 @@
+"""Embedded Toxiproxy-compatible server (asyncio, standard library only).
+
+Used when neither ``TOXIPROXY_URL`` nor a ``toxiproxy-server`` binary is available; see
+``docs/toxiproxy-compat.md`` for the behaviour it reproduces and ``chaos.provider`` for
+how the harness chooses between the servers.
+
+Where it knowingly differs from Toxiproxy v2.12.0:
+
+- ``GET /version`` answers ``{"version": "2.12.0-embedded"}``: compare with
+  ``startswith("2.12.0")`` to accept both, or look for ``-embedded`` to tell them apart.
+- Stricter toxics: unknown, negative or non-integer attributes, a toxicity outside 0..1
+  and a slicer with average_size 0 and size_variation 0 are answered 400
+  (``bad request body: ...``) instead of being accepted (or crashing the server).
+- A proxy created without ``listen`` listens on ``127.0.0.1:0`` (loopback, free port).
+- Not provided: ``/metrics``, ``/events`` and the CLI client.
+
+Package layout: ``api`` (routes and handlers), ``http`` (HTTP/1.1 on asyncio streams),
+``registry`` (the proxies), ``proxy`` (listener and connections), ``connection`` (one
+client/upstream socket pair), ``link`` (one direction through the toxic chain),
+``effects`` (what each toxic does), ``toxics`` (toxic model and validation).
+"""
+
+from chaos.server.api import VERSION
+from chaos.server.service import ToxiproxyServer, serve
+
+__all__ = ["VERSION", "ToxiproxyServer", "serve"]
