@@ -64,8 +64,16 @@ def severity_of(item: ParsedItem) -> str:
     return "medium"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes shared values out in full: anchors would clash between items of one file."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _block(value: dict[str, Any], indent: int) -> list[str]:
-    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+    text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None,
+                     width=110)
     return [" " * indent + line for line in text.rstrip("\n").splitlines()]
 
 

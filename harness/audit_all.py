@@ -1,0 +1,60 @@
+"""``python -m harness.audit_all CHECKLIST...``: the index page of ``make audit-all``.
+
+``make audit-all`` audits each checklist in turn (a rejected or broken one does not stop the
+others); this module then collects the newest ``results.json`` of every checklist from the
+reports folder and writes ``index.html`` there, linking each report with its verdict and its
+claims headline. A checklist without a finished run is listed on stderr and left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from checks import default_registry
+from harness.errors import ChecklistError
+from harness.loader import load_checklist
+from harness.record import AuditRecord
+from reports.diff import find_previous
+from reports.index import write_index
+
+
+def latest_records(out_dir: Path, checklists: Sequence[Path]) -> tuple[list[AuditRecord], list[str]]:
+    """The newest finished record of each checklist, in the order given, and what was missing."""
+    registry = default_registry()
+    now = dt.datetime.now(dt.UTC).isoformat()
+    records: list[AuditRecord] = []
+    missing: list[str] = []
+    for path in checklists:
+        try:
+            checklist_id = load_checklist(path, registry).checklist.meta.id
+        except ChecklistError as exc:
+            missing.append(f"{path}: invalid checklist ({len(exc.problems)} problem(s))")
+            continue
+        record, _ = find_previous(out_dir, checklist_id=checklist_id, started_at=now)
+        if record is None:
+            missing.append(f"{path}: no finished run in {out_dir}")
+        else:
+            records.append(record)
+    return records, missing
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.audit_all", description=__doc__.splitlines()[0])
+    parser.add_argument("checklists", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("reports/out"), help="reports folder (default reports/out)")
+    args = parser.parse_args(argv)
+    records, missing = latest_records(args.out, args.checklists)
+    for line in missing:
+        print(f"audit-all: {line}", file=sys.stderr)
+    index = write_index(args.out, records)
+    approved = sum(record.verdict == "APPROVED" for record in records)
+    print(f"{index}: {len(records)} report(s), {approved} approved")
+    return 0 if records else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
