@@ -1,9 +1,22 @@
 # Readiness harness. `make audit` and `make test` set everything up on first use.
+# `make audit PROFILE=full` runs the reference service on PostgreSQL and Redis (local servers);
+# add PROVIDER=container to run them (and Toxiproxy) as containers instead.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PROFILE ?= default
+PROVIDER ?=
+ifeq ($(PROFILE),full)
+CHECKLIST ?= checklists/reference-full.yaml
+PROFILE_ARGS := --target system_under_test/target-full.yaml
+else
 CHECKLIST ?= checklists/reference.yaml
+PROFILE_ARGS :=
+endif
+ifneq ($(PROVIDER),)
+PROFILE_ARGS += --provider $(PROVIDER)
+endif
 AUDIT_ARGS ?=
 PYTEST_ARGS ?=
 
@@ -16,7 +29,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 audit: $(STAMP)
-	$(BIN)/harness audit $(CHECKLIST) $(AUDIT_ARGS)
+	$(BIN)/harness audit $(CHECKLIST) $(PROFILE_ARGS) $(AUDIT_ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest -n auto -p no:locust $(PYTEST_ARGS)
@@ -36,3 +49,17 @@ sensitivity: $(STAMP)
 
 fuzz: $(STAMP)
 	HARNESS_FUZZ_EXAMPLES=5000 $(BIN)/pytest -p no:locust -n auto tests/core/test_loader_fuzz.py
+
+# The reference checklist and the five seed checklists, each audited even when another fails,
+# then reports/out/index.html linking every report with its verdict and claims headline.
+AUDIT_ALL := checklists/reference.yaml $(sort $(wildcard checklists/seeds/*.yaml))
+
+audit-all: $(STAMP)
+	@for checklist in $(AUDIT_ALL); do \
+		echo "== $$checklist"; \
+		$(BIN)/harness audit $$checklist --quiet $(AUDIT_ARGS) || true; \
+	done
+	$(BIN)/python -m harness.audit_all --out reports/out $(AUDIT_ALL)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench

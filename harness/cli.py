@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 from checks import default_registry
 from checks.registry import Phase, Registry
 from harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
+from harness.dependencies import PROVIDER_VARIABLE
+from harness.dependencies.models import PROVIDERS
 from harness.errors import ChecklistError, TargetError
 from harness.loader import load_checklist
 from harness.record import ItemResult
@@ -31,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--only", help="comma-separated item ids to run; the rest are skipped")
     audit.add_argument("--concurrency", type=int, help="functional checks in flight at once (default 8)")
     audit.add_argument("--quiet", action="store_true", help="do not print a line per item")
+    audit.add_argument("--provider", choices=PROVIDERS,
+                       help="start every dependency in the target file with this provider (default: the file's)")
     validate = sub.add_parser("validate", help="validate checklists; exit 0 when valid, 2 otherwise")
     validate.add_argument("files", nargs="+", type=Path)
     sub.add_parser("checks", help="list the registered check types with their parameters")
@@ -77,6 +82,8 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
     except ValueError:
         print(f"harness: --phases takes {', '.join(p.value for p in Phase)}", file=sys.stderr)
         return EXIT_USAGE
+    if args.provider:
+        os.environ[PROVIDER_VARIABLE] = args.provider  # read by provisioning, like every other run setting
     options = AuditOptions(
         checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
         attestations=args.attestations, waivers=args.waivers, phases=phases,

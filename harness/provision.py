@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -102,17 +103,40 @@ async def provisioned(
                             _base_dir=base_dir, _log_dir=log_dir, ledger=ledger)
     try:
         running.dependencies.start(spec.dependencies, placeholders=placeholders, environ=environ)
+        for dependency in running.dependencies.running:
+            if running.ledger is not None and dependency.pid is not None:
+                running.ledger.process_started(dependency.pid, f"dependency {dependency.name} ({dependency.kind})")
         await _start_proxies(running, spec)
         running.base_url = placeholders.expand(spec.base_url).rstrip("/")
         placeholders.put("base_url", running.base_url)
-        for proc_spec in spec.processes:
-            await _start_process(running, proc_spec, environ)
+        await _start_processes(running, spec, environ)
         yield running
     finally:
         await teardown(running)
 
 
-async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, str]) -> None:
+async def _start_processes(running: RunningTarget, spec: TargetSpec, environ: dict[str, str]) -> None:
+    """Start in order; a process waits for the earlier ones to be ready unless it says
+    ``start_with_previous: true``, and every readiness wait is done before the audit begins."""
+    pending: list[Any] = []
+    for proc_spec in spec.processes:
+        if not proc_spec.start_with_previous:
+            await _await_ready(running, pending)
+        _start_process(running, proc_spec, environ)
+        pending.append(proc_spec)
+    await _await_ready(running, pending)
+
+
+async def _await_ready(running: RunningTarget, pending: list[Any]) -> None:
+    waits = [running.processes[p.name].wait_ready(running.placeholders.expand(p.ready.url),
+                                                  timeout_s=p.ready.timeout_s, statuses=p.ready.status,
+                                                  interval_s=p.ready.interval_s)
+             for p in pending if p.ready is not None]
+    pending.clear()
+    await asyncio.gather(*waits)
+
+
+def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, str]) -> None:
     ph = running.placeholders
     base = running._base_dir or Path.cwd()
     default = running.spec.cwd if running.spec is not None else "."
@@ -130,10 +154,6 @@ async def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[s
     process.start()
     if running.ledger is not None and process.pid is not None:
         running.ledger.process_started(process.pid, proc_spec.name)
-    if proc_spec.ready is not None:
-        ready = proc_spec.ready
-        await process.wait_ready(ph.expand(ready.url), timeout_s=ready.timeout_s, statuses=ready.status,
-                                 interval_s=ready.interval_s)
 
 
 async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:

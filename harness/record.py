@@ -41,7 +41,9 @@ class ItemResult(BaseModel):
         return self.severity.blocking and self.status in BLOCKING_STATUSES
 
 
-BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.UNATTESTED})
+# A critical or high item in one of these states blocks the verdict. Skipped counts too: an
+# audit that did not run a critical item (``--only``, ``--phases``, an interrupt) proves nothing.
+BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.UNATTESTED, Status.SKIPPED})
 
 
 class ChecklistInfo(BaseModel):

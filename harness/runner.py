@@ -127,7 +127,7 @@ class Runner:
         return result
 
     def _apply_waiver(self, result: ItemResult) -> ItemResult:
-        if result.status not in BLOCKING_STATUSES:
+        if result.status not in BLOCKING_STATUSES or result.status == Status.SKIPPED:
             return result
         waiver = self.env.signoffs.waiver_for(result.id)
         if waiver is None:

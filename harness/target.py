@@ -43,6 +43,8 @@ class ProcessSpec(_TargetModel):
     cwd: str | None = None
     ready: ReadySpec | None = None
     stop: StopSpec = Field(default_factory=StopSpec)
+    start_with_previous: bool = Field(default=False, description="start without waiting for the processes "
+                                      "before this one to be ready (they are all awaited before the audit)")
 
 
 class ProxySpec(_TargetModel):

@@ -18,7 +18,7 @@ from harness.record import BLOCKING_STATUSES, AuditRecord, ItemResult, Measureme
 from harness.result import Status
 
 DEFAULT_THRESHOLD = 0.2
-FAILING = BLOCKING_STATUSES
+FAILING = BLOCKING_STATUSES - {Status.SKIPPED}  # a skipped item is not a new failure
 PASSING = frozenset({Status.PASSED, Status.ATTESTED})
 _WORSE_WHEN_HIGHER = ("_ms", "_s", "latency", "error", "fail", "timeout", "recover", "duration", "p50", "p9")
 _BETTER_WHEN_HIGHER = ("rps", "throughput", "success", "hit", "requests", "users")

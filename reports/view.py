@@ -13,7 +13,6 @@ from markupsafe import Markup
 
 from harness.record import AuditRecord, ItemResult, StatusChange
 from harness.result import Evidence, Observation, Status, TimeSeries
-from reports.charts import render_timeseries
 from reports.claims import ClaimsAudit, audit_claims
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -125,6 +124,8 @@ class _Charts:
         self.count = 0
 
     def render(self, series: TimeSeries) -> Markup:
+        from reports.charts import render_timeseries  # matplotlib loads only for reports that have charts
+
         self.count += 1
         return Markup(render_timeseries(series, chart_id=f"chart{self.count}"))  # text inside is escaped by matplotlib
 

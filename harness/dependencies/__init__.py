@@ -8,6 +8,17 @@
 Placeholders, all pointing at the fault proxy unless the dependency says ``proxy: false``:
 ``{dep.NAME.url}``, ``{dep.NAME.host}``, ``{dep.NAME.port}``; ``{dep.NAME.direct_url}`` bypasses
 the proxy (for seeding data or for diagnosis, never for the service under audit).
+
+Providers: ``local`` (local.py: initdb/pg_ctl and redis-server under mirakuru), ``container``
+(containers.py: testcontainers), ``external`` (stack.py: a URL, nothing started). The run's
+``--provider`` (or ``HARNESS_PROVIDER``) overrides the target file for every dependency.
+
+With Docker: ``make audit PROFILE=full PROVIDER=container`` pulls the official images
+(``postgres:16-alpine``, ``redis:7-alpine``, ``ghcr.io/shopify/toxiproxy:2.9.0``) and
+testcontainers' Ryuk reaper. Toxiproxy's container uses host networking, which Docker on
+Linux has; Docker Desktop needs host networking turned on (Settings, Resources, Network),
+or set ``HARNESS_TOXIPROXY_CONTAINER=0`` to keep the harness's own Toxiproxy. With podman:
+``bash .ci/container-images.sh > env.sh && source env.sh`` (root; builds local images).
 """
 
 from __future__ import annotations

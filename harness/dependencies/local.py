@@ -14,6 +14,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ def start_postgres(spec: DependencySpec, *, environ: Mapping[str, str] | None = 
     return RunningDependency(
         name=spec.name, kind="postgresql", provider="local", host=HOST, port=port, username=PG_USER,
         database=spec.database, version=version, details={"data_dir": str(base), "bin_dir": str(bin_dir)},
-        _stop=lambda: _stop_postgres(executor, base, output),
+        pid=_postmaster_pid(base / "data"), _stop=lambda: _stop_postgres(executor, base, output),
     )
 
 
@@ -136,12 +137,28 @@ def _initdb(bin_dir: Path, data_dir: Path, run_as: list[str], output: Any) -> No
                    timeout=120)
 
 
-def _create_database(port: int, database: str) -> str:
-    with psycopg.connect(host=HOST, port=port, user=PG_USER, dbname="postgres", autocommit=True,
-                         connect_timeout=10) as conn:
+def _create_database(port: int, database: str, timeout_s: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while True:  # the postmaster can refuse a first connection with "starting up" right after pg_ctl -w
+        try:
+            conn = psycopg.connect(host=HOST, port=port, user=PG_USER, dbname="postgres", autocommit=True,
+                                   connect_timeout=10)
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    with conn:
         conn.execute(f'CREATE DATABASE "{database}"')  # the name is checked against an identifier pattern
         version = conn.info.server_version
     return f"{version // 10000}.{version % 10000}"
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    try:
+        return int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
 
 
 def _stop_postgres(executor: PostgresExecutor | None, base: Path, output: Any) -> None:
@@ -176,6 +193,7 @@ def start_redis(spec: DependencySpec) -> RunningDependency:
         raise
     return RunningDependency(name=spec.name, kind="redis", provider="local", host=HOST, port=port,
                              database="0", version=version, details={"data_dir": str(base)},
+                             pid=executor.process.pid if executor.process else None,
                              _stop=lambda: _stop_redis(executor, base))
 
 

@@ -67,6 +67,7 @@ class RunningDependency:
     version: str = ""
     details: dict[str, str] = field(default_factory=dict)
     source_url: str | None = None
+    pid: int | None = None  # the server process, when the provider started one on this machine
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
     @property

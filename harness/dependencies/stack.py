@@ -104,14 +104,14 @@ class DependencyStack:
         for dependency in reversed(self.running):
             try:
                 dependency.stop()
-            except Exception as exc:  # noqa: BLE001 - teardown goes on; the error is reported
+            except Exception as exc:  # teardown goes on; the error is reported
                 errors.append(f"dependency '{dependency.name}' did not stop cleanly: {exc}")
         self.running.clear()
         toxiproxy, self.toxiproxy = self.toxiproxy, None
         if toxiproxy is not None:
             try:
                 toxiproxy.stop()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # the container may already be gone: report, go on
                 errors.append(f"the Toxiproxy container did not stop cleanly: {exc}")
         self.errors.extend(errors)
         return errors
