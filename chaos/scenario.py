@@ -30,6 +30,16 @@ class Recovery(BaseModel):
     interval_s: float = Field(default=0.25, gt=0, le=10)
 
 
+class AlertProbe(BaseModel):
+    """An alert of the audit's Prometheus that must fire while the fault is active."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    within_s: float = Field(default=30.0, gt=0, le=600)
+    pending_ok: bool = False
+
+
 class ScenarioParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +47,7 @@ class ScenarioParams(BaseModel):
     faults: list[Fault] = Field(min_length=1)
     settle_s: float = Field(default=0.2, ge=0, le=60, description="wait after injecting, before observing")
     during: list[Probe] = Field(default_factory=list)
+    alerts: list[AlertProbe] = Field(default_factory=list, description="alerts that must fire during the fault")
     hold_s: float = Field(default=0.0, ge=0, le=600, description="keep the fault at least this long")
     recovery: Recovery = Field(default_factory=Recovery)
 
@@ -89,6 +100,7 @@ async def _run(
         return _result(run, "the steady state did not hold before the fault; nothing was injected", None)
     injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
     rollback_problems: list[str] = []
+    fault_started = time.time()
     try:
         for fault in params.faults:
             await injector.inject(fault)
@@ -98,6 +110,7 @@ async def _run(
         during_ok = (
             run.observe("during fault", *await run_probes(client, params.during, ctx)) if params.during else True
         )
+        during_ok = await _alerts(params.alerts, ctx, run) and during_ok
         remaining = params.hold_s - (time.monotonic() - injected_at)
         if remaining > 0:
             await asyncio.sleep(remaining)
@@ -106,10 +119,32 @@ async def _run(
         run.event("inject failed", str(exc), False)
     finally:
         rollback_problems = await asyncio.shield(injector.rollback())
+        ctx.env.record_window(f"fault:{ctx.item_id}", fault_started, time.time())
         run.event("rollback", "; ".join(rollback_problems) or "every fault removed", not rollback_problems)
     recovered_after = await _recover(params, ctx, client, run)
     message = _message(during_ok, rollback_problems, recovered_after, params.recovery.within_s)
     return _result(run, message, recovered_after)
+
+
+async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> bool:
+    if not alerts:
+        return True
+    from checks.alert_rules import alert_firing
+    from harness.prometheus import PrometheusUnavailable
+
+    ok = True
+    for alert in alerts:
+        try:
+            fired = await alert_firing(ctx, alert.name, within_s=alert.within_s, pending_ok=alert.pending_ok)
+        except PrometheusUnavailable as exc:
+            fired, detail = False, f"no Prometheus: {exc}"
+        else:
+            detail = "fired" if fired else f"not firing within {alert.within_s:g} s"
+        run.observations.append(Observation(label=f"during fault: alert {alert.name}", observed=detail,
+                                            expected="firing", ok=fired))
+        run.event(f"alert {alert.name}", detail, fired)
+        ok = ok and fired
+    return ok
 
 
 async def _recover(params: ScenarioParams, ctx: CheckContext, client: httpx.AsyncClient, run: _Run) -> float | None:

@@ -17,6 +17,11 @@ MODULES = (
     "checks.lifecycle",
     "checks.chaos",
     "checks.repository",
+    "checks.promql",
+    "checks.alert_rules",
+    "checks.openapi_fuzz",
+    "checks.secrets_scan",
+    "checks.probe",
 )
 
 

@@ -149,7 +149,10 @@ async def _run(
 ) -> None:
     state.target = target
     state.environment = fingerprint(target)
-    env = AuditEnvironment(target=target, run_dir=run_dir, checklist_dir=loaded.directory, signoffs=book)
+    selected = [p for p in planned if p.check_type is not None and (options.only is None or p.item.id in options.only)
+                and (options.phases is None or p.phase in options.phases)]
+    env = AuditEnvironment(target=target, run_dir=run_dir, checklist_dir=loaded.directory, signoffs=book,
+                           planned_types=frozenset(p.check_type.name for p in selected if p.check_type))
     runner = Runner(env, journal, concurrency=options.concurrency or loaded.checklist.meta.concurrency,
                     phases=options.phases, only=options.only, on_result=options.on_result)
     runner.results = state.results

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from harness.provision import RunningTarget
+from harness.record import ItemResult
 from harness.result import Window
 from harness.signoffs import SignOffBook
 
@@ -30,6 +31,12 @@ class AuditEnvironment:
     windows: dict[str, Window] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    planned_types: frozenset[str] = frozenset()
+    results: dict[str, ItemResult] = field(default_factory=dict)
+
+    def finished(self, item_id: str) -> ItemResult | None:
+        """The result of an item that already finished in this audit."""
+        return self.results.get(item_id)
 
     def record_window(self, label: str, start_wall: float, end_wall: float) -> None:
         """Name a span of wall-clock time (for example a load test) so later checks can query it."""

@@ -38,11 +38,13 @@ from harness.process import ManagedProcess
 if TYPE_CHECKING:
     from harness.context import AuditEnvironment
 
-SERVICE_KEY = "prometheus"  # env.services[...] -> the base URL, once the first scrape happened
+SERVICE_KEY = "prometheus"  # env.services[...] -> the base URL, once the target was scraped
 SERVER_KEY = "prometheus.server"  # env.services[...] -> the PrometheusServer
 INSTALL_HINT = ("install Debian's prometheus package (apt-get install prometheus), "
                 "which provides prometheus and promtool")
 JOB = "target"
+FOLDER_PREFIX = "harness-prometheus-"
+SCRAPED = f'count_over_time(up{{job="{JOB}"}}[1m]) >= 2'  # two scrapes: rate() has something to work with
 
 
 class PrometheusUnavailable(HarnessError):
@@ -59,7 +61,8 @@ class PrometheusServer:
         self.scheme = scheme
         self.metrics_path = metrics_path
         self.scrape_interval_s = scrape_interval_s
-        self.folder = Path(tempfile.mkdtemp(prefix="harness-prometheus-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        (self.folder / "owner.pid").write_text(str(os.getpid()), encoding="utf-8")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.rule_files: list[Path] = []
@@ -70,7 +73,9 @@ class PrometheusServer:
         self._ready: asyncio.Task[str] | None = None
 
     def _command(self) -> list[str]:
-        return [self.binary, f"--config.file={self.folder / 'prometheus.yml'}",
+        # setpriv --pdeathsig: Prometheus ends with the harness even when the harness is SIGKILLed
+        guard = [setpriv, "--pdeathsig", "SIGTERM", "--"] if (setpriv := shutil.which("setpriv")) else []
+        return [*guard, self.binary, f"--config.file={self.folder / 'prometheus.yml'}",
                 f"--storage.tsdb.path={self.folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
                 "--log.level=warn"]
 
@@ -87,22 +92,23 @@ class PrometheusServer:
     def start(self) -> None:
         self.write_config()
         self.process.start()
-        self._ready = asyncio.ensure_future(self._await_first_scrape(timeout_s=60.0))
+        (self.folder / "prometheus.pid").write_text(str(self.process.pid), encoding="utf-8")
+        self._ready = asyncio.ensure_future(self._await_scrapes(timeout_s=60.0))
 
-    async def _await_first_scrape(self, *, timeout_s: float) -> str:
+    async def _await_scrapes(self, *, timeout_s: float) -> str:
         await self.process.wait_ready(f"{self.url}/-/ready", timeout_s=timeout_s, statuses=[200], interval_s=0.2)
         deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0, trust_env=False) as client:
             while time.monotonic() < deadline:
                 with contextlib.suppress(httpx.HTTPError, ValueError):
-                    answer = await client.get("/api/v1/query", params={"query": f'up{{job="{JOB}"}}'})
+                    answer = await client.get("/api/v1/query", params={"query": SCRAPED})
                     if answer.json().get("data", {}).get("result"):
                         return self.url
                 await asyncio.sleep(0.25)
         raise TargetError(f"Prometheus did not scrape {self.scrape_target} within {timeout_s:g} s")
 
     def on_ready(self, callback: Callable[[str], object]) -> None:
-        """Call ``callback(url)`` once the first scrape happened (not at all if it never does)."""
+        """Call ``callback(url)`` once the target was scraped (not at all if it never is)."""
         def done(task: asyncio.Task[str]) -> None:
             if not task.cancelled() and task.exception() is None:
                 callback(task.result())
@@ -111,7 +117,7 @@ class PrometheusServer:
             self._ready.add_done_callback(done)
 
     async def wait_ready(self, timeout_s: float = 60.0) -> str:
-        """The base URL, once Prometheus answers and has scraped the target at least once."""
+        """The base URL, once Prometheus answers and has scraped the target twice (so rates exist)."""
         if self._ready is None:
             raise PrometheusUnavailable("Prometheus was not started")
         try:
@@ -148,6 +154,46 @@ class PrometheusServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def remove_stale(tmp: Path | None = None) -> int:
+    """Stop and delete what a crashed audit left behind (its harness process is gone); how many."""
+    removed = 0
+    for folder in sorted((tmp or Path(tempfile.gettempdir())).glob(f"{FOLDER_PREFIX}*"))[:200]:
+        owner = _pid_in(folder / "owner.pid")
+        if owner is None or _alive(owner):
+            continue
+        server = _pid_in(folder / "prometheus.pid")
+        if server is not None and _alive(server) and str(folder) in _cmdline(server):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _group_names(path: Path) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return [str(group.get("name")) for group in data.get("groups") or [] if isinstance(group, dict)]
@@ -162,10 +208,16 @@ def server_of(env: AuditEnvironment) -> PrometheusServer:
     raise PrometheusUnavailable(str(reason))
 
 
+NEEDS_PROMETHEUS = frozenset({"promql", "alert_rules"})
+
+
 @asynccontextmanager
 async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
     """Audit service: a Prometheus scraping the target's /metrics every second, when the binary exists."""
     binary = shutil.which("prometheus")
+    if not env.planned_types & NEEDS_PROMETHEUS:
+        yield  # no item of this audit queries Prometheus
+        return
     if os.environ.get("HARNESS_PROMETHEUS", "").lower() in {"off", "0", "false", "no"}:
         env.services[f"{SERVICE_KEY}.missing"] = "Prometheus is disabled (HARNESS_PROMETHEUS=off)"
         yield
@@ -175,6 +227,8 @@ async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
         env.notes.append(f"Prometheus: not started (no prometheus binary on PATH); {INSTALL_HINT}.")
         yield
         return
+    if removed := remove_stale():
+        env.notes.append(f"Prometheus: removed {removed} left over from an interrupted audit.")
     parts = urlsplit(env.target.base_url)
     server = PrometheusServer(binary=binary, scrape_target=parts.netloc, scheme=parts.scheme or "http",
                               metrics_path="/metrics", log_dir=env.run_dir / "logs")

@@ -96,6 +96,7 @@ class Runner:
         result = await self.execute(planned_item)
         item_result = self._apply_waiver(to_item_result(planned_item, result, started))
         self.results.append(item_result)
+        self.env.results[item_result.id] = item_result
         self.journal.append(item_result)
         if self.on_result:
             self.on_result(item_result)

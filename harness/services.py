@@ -20,4 +20,6 @@ ServiceFactory = Callable[["AuditEnvironment"], AbstractAsyncContextManager[None
 
 def audit_services() -> list[ServiceFactory]:
     """The factories every audit runs, in order."""
-    return []
+    from harness.prometheus import prometheus_service
+
+    return [prometheus_service]

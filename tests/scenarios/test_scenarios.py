@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,6 @@ from pathlib import Path
 from checks import default_registry
 from harness.audit import AuditOptions, run_audit
 from harness.result import Status
-from tests.core.test_provision import processes_with, wait_until_gone
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
 
 FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"
@@ -95,17 +95,26 @@ def test_sigkill_mid_fault_is_cleaned_up_by_the_next_run(scenario_checklist, tmp
     proc = subprocess.Popen([str(Path(sys.executable).parent / "harness"), "audit", str(checklist), "--out",
                              str(out), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert wait_for(lambda: bool((external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")), 60)
-    orphans_marker = "system_under_test"
-    before = set(processes_with(orphans_marker))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
+    ledger = next((out / ".ledger").glob("*.jsonl")).read_text().splitlines()
+    orphans = {json.loads(line)["pid"] for line in ledger if '"op": "process"' in line}
+    assert orphans and all(Path(f"/proc/{pid}").exists() for pid in orphans), "the killed run left its processes"
     assert external_toxiproxy.proxies()["upstream_primary"]["toxics"], "the toxic outlived the killed run"
     outcome = audit(scenario_checklist({**PRIMARY_DOWN}), out)
     notes = " ".join(outcome.record.notes)
     assert "removed leftover toxic 'harness-scenario-1-latency' on proxy 'upstream_primary'" in notes
     assert "stopped leftover process 'api'" in notes
     assert not (external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")
-    assert not (set(wait_until_gone(orphans_marker, 10)) & before)
+    assert wait_for(lambda: not any(_running(pid) for pid in orphans), 10), "leftover processes were not stopped"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its (killed) parent's reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_unknown_proxy_is_an_error_before_anything_is_injected(scenario_checklist, tmp_path):

@@ -1,0 +1,134 @@
+"""The Locust command lines: the profile (users, pacing), the files Locust writes, the environment.
+
+Nothing here starts a process; :mod:`loadtests.process` does. Locust's console output is never
+parsed: it writes JSON, CSV, HTML and a log file into one folder, and the harness reads those.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadtests.spec import LoadSpec, WorkersSpec
+
+PACING_ENV = "HARNESS_PACING_RPS_PER_USER"
+EXPECTED_ENV = "HARNESS_EXPECTED_STATUSES"
+DEFAULT_MAX_SPAWN_RATE = 100.0
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How many users, how fast they start, and each user's pacing (task iterations per second)."""
+
+    users: int
+    spawn_rate: float
+    pacing_rps_per_user: float | None = None
+    target_rps: float | None = None
+
+    @property
+    def ramp_s(self) -> float:
+        return self.users / self.spawn_rate
+
+
+def profile(spec: LoadSpec) -> Profile:
+    """Users and pacing; with ``target_rps`` each user paces at ``target_rps / users``."""
+    if spec.target_rps is None:
+        users = spec.users or 1
+        return Profile(users, spec.spawn_rate or min(float(users), DEFAULT_MAX_SPAWN_RATE))
+    users = spec.users or max(1, math.ceil(spec.target_rps / spec.rps_per_user))
+    spawn_rate = spec.spawn_rate or min(float(users), DEFAULT_MAX_SPAWN_RATE)
+    return Profile(users, spawn_rate, spec.target_rps / users, spec.target_rps)
+
+
+@dataclass(frozen=True)
+class LocustFiles:
+    """Where one run's outputs go (all in one folder, kept beside the report)."""
+
+    folder: Path
+
+    @property
+    def prefix(self) -> Path:
+        return self.folder / "locust"
+
+    @property
+    def json(self) -> Path:
+        return self.folder / "locust.json"  # --json-file appends ".json"
+
+    def csv(self, kind: str) -> Path:
+        return self.folder / f"locust_{kind}.csv"  # stats, stats_history, failures, exceptions
+
+    @property
+    def html(self) -> Path:
+        return self.folder / "locust.html"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "locust.log"
+
+    @property
+    def stderr(self) -> Path:
+        return self.folder / "locust.stderr.txt"
+
+    def worker_log(self, index: int) -> Path:
+        return self.folder / f"locust-worker-{index}.log"
+
+
+@dataclass(frozen=True)
+class LocustCommand:
+    argv: list[str]
+    env: dict[str, str]
+    files: LocustFiles
+    duration_s: int
+    workers: list[list[str]] = field(default_factory=list)
+
+
+def build(spec: LoadSpec, *, locustfile: Path, host: str, files: LocustFiles, prof: Profile,
+          extra_env: Mapping[str, str], master_port: int | None = None) -> LocustCommand:
+    """The master (or only) Locust command, plus one command per local worker."""
+    duration = max(1, math.ceil(spec.duration_s))
+    argv = [sys.executable, "-m", "locust", "--headless", "-f", str(locustfile), "--host", host,
+            "-u", str(prof.users), "-r", f"{prof.spawn_rate:g}", "-t", f"{duration}s",
+            "--json-file", str(files.prefix), "--csv", str(files.prefix), "--csv-full-history",
+            "--html", str(files.html), "--only-summary", "--logfile", str(files.log), "--loglevel", "INFO"]
+    workers: list[list[str]] = []
+    if spec.processes and spec.processes > 1:
+        argv += ["--processes", str(spec.processes)]
+    elif spec.workers is not None:
+        port = spec.workers.master_port or master_port
+        if port is None:
+            raise ValueError("master/worker mode needs a master port")
+        argv += _master_args(spec.workers, port)
+        workers = [_worker_argv(locustfile, files, index, port) for index in range(spec.workers.local)]
+    argv += spec.user_classes
+    env = environment(extra_env, prof, spec.expected_statuses)
+    return LocustCommand(argv=argv, env=env, files=files, duration_s=duration, workers=workers)
+
+
+def _master_args(workers: WorkersSpec, port: int) -> list[str]:
+    return ["--master", "--expect-workers", str(workers.expected),
+            "--expect-workers-max-wait", f"{math.ceil(workers.wait_s)}",
+            "--master-bind-host", workers.master_bind_host, "--master-bind-port", str(port)]
+
+
+def _worker_argv(locustfile: Path, files: LocustFiles, index: int, port: int) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker", "--master-host", "127.0.0.1",
+            "--master-port", str(port), "--logfile", str(files.worker_log(index)), "--loglevel", "INFO"]
+
+
+def environment(extra: Mapping[str, str], prof: Profile, expected: list[int]) -> dict[str, str]:
+    """The inherited environment without Locust's own settings, plus what the locustfile reads."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_") and k not in (PACING_ENV, EXPECTED_ENV)}
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{PROJECT_ROOT}{os.pathsep}{path}" if path else str(PROJECT_ROOT)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    if prof.pacing_rps_per_user is not None:
+        env[PACING_ENV] = f"{prof.pacing_rps_per_user:.6g}"
+    if expected:
+        env[EXPECTED_ENV] = ",".join(str(status) for status in expected)
+    return env

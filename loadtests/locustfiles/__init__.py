@@ -1,0 +1,1 @@
+"""Reference locustfiles for the bundled wallet API (``system_under_test``)."""

@@ -1,0 +1,183 @@
+"""Short real Locust runs (a few seconds, loopback) against ``tests/loadtests/app.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.result import Link, Status, Table, TimeSeries
+from loadtests.command import LocustFiles, build, profile
+from loadtests.outcome import LoadOutcome, analyse
+from loadtests.process import run_locust
+from loadtests.runner import run_load
+from loadtests.spec import LoadSpec, Thresholds, ThresholdSet
+from tests.loadtests.conftest import lingering, make_ctx
+
+pytestmark = pytest.mark.slow
+
+ALL = ["FastUser", "SlowUser", "FlakyUser", "LimitedUser", "BareLimitedUser", "RaisingUser"]
+
+
+def load(tmp_path: Path, url: str, **params: object) -> LoadOutcome:
+    spec = LoadSpec.model_validate({"locustfile": "locustfiles/basic.py", "duration_s": 3, **params})
+    ctx = make_ctx(tmp_path, url)
+    outcome = asyncio.run(run_load(spec, ctx))
+    assert lingering(tmp_path) == []
+    if outcome.run is not None:
+        assert f"load:{ctx.item_id}" in ctx.env.windows
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def mixed(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> LoadOutcome:
+    """One run of every test user class; the threshold tests re-judge its files."""
+    return load(tmp_path_factory.mktemp("mixed"), app_url, users=6, user_classes=ALL, expected_statuses=[429])
+
+
+def rejudge(outcome: LoadOutcome, **thresholds: object) -> LoadOutcome:
+    spec = outcome.spec.model_copy(update={"thresholds": Thresholds.model_validate(thresholds)})
+    assert outcome.run is not None
+    return analyse(spec, outcome.profile, outcome.run, run_dir=outcome.run_dir)
+
+
+def test_files_are_parsed_into_names_failures_and_history(mixed: LoadOutcome):
+    assert mixed.stats is not None and mixed.stats.source == "json"
+    names = mixed.stats.names
+    assert set(names) == {"fast", "slow", "flaky", "limited", "limited bare"}
+    assert names["fast"].failures == 0 and names["fast"].expected == {}
+    assert names["flaky"].failures > 0 and names["limited"].failures == 0 and names["limited"].expected[429] > 0
+    assert names["limited bare"].failures > 0 and names["limited bare"].expected == {}  # 429 without Retry-After
+    assert names["slow"].p50_ms is not None and names["slow"].p50_ms >= 50
+    errors = {(f.name, f.error) for f in mixed.failures}
+    assert ("flaky", "HTTP 500 internal") in errors and ("limited bare", "HTTP 429 without Retry-After") in errors
+    assert any(row.name == "Aggregated" and row.total_requests > 0 for row in mixed.history)
+    assert mixed.exceptions and "task bug in the locustfile" in mixed.exceptions[0].message
+    assert "the locustfile raised" in mixed.message
+
+
+def test_result_carries_tables_series_link_and_measurements(mixed: LoadOutcome):
+    result = rejudge(mixed, p99=5000).result()
+    kinds = {type(e) for e in result.evidence}
+    assert {Table, TimeSeries, Link} <= kinds
+    table = next(e for e in result.evidence if isinstance(e, Table) and e.title == "Requests by name")
+    assert table.rows[-1][0] == "Aggregated" and any(row[4].startswith("429×") for row in table.rows)
+    series = next(e for e in result.evidence if isinstance(e, TimeSeries))
+    assert {"rps", "p95_ms", "users", "errors_per_s"} <= set(series.series)
+    assert {"p95_ms", "rps", "error_rate_pct", "expected_429"} <= set(result.measurements)
+    link = next(e for e in result.evidence if isinstance(e, Link))
+    assert link.href == "artifacts/load-item/locust/locust.html"
+
+
+@pytest.mark.parametrize(("limits", "status"), [
+    ({"p50": 10_000, "p95": 10_000, "p99": 10_000}, Status.PASSED),
+    ({"p50": 0.01}, Status.FAILED),
+    ({"per_name": {"slow": {"p95": 10}}}, Status.FAILED),
+    ({"per_name": {"fast": {"error_rate": 0}, "flaky": {"error_rate": 100}}}, Status.PASSED),
+    ({"error_rate": 1}, Status.FAILED),
+    ({"min_rps": 1}, Status.PASSED),
+    ({"min_rps": 100_000}, Status.FAILED),
+    ({"per_name": {"limited": {"min_expected": 1}, "fast": {"max_expected": 0}}}, Status.PASSED),
+    ({"per_name": {"limited": {"max_expected": 0}}}, Status.FAILED),
+])
+def test_each_threshold_kind_on_a_real_run(mixed: LoadOutcome, limits: dict[str, object], status: Status):
+    judged = rejudge(mixed, **limits)
+    assert judged.status == status, judged.message
+
+
+def test_failure_message_sets_figure_against_limit(mixed: LoadOutcome):
+    judged = rejudge(mixed, per_name={"slow": ThresholdSet(p95=10).model_dump(exclude_none=True)})
+    assert judged.message.startswith("slow: p95 ") and "ms > limit 10 ms" in judged.message
+
+
+def test_cpu_warning_in_the_log_makes_it_inconclusive(mixed: LoadOutcome, tmp_path: Path):
+    assert mixed.run is not None
+    folder = tmp_path / "copy"
+    shutil.copytree(mixed.run.files.folder, folder)
+    with (folder / "locust.log").open("a") as log:
+        log.write("[2026-01-01 00:00:00,000] host/WARNING/root: CPU usage above 90%! This may constrain ...\n")
+    run = dataclasses.replace(mixed.run, files=LocustFiles(folder))
+    judged = analyse(mixed.spec.model_copy(update={"thresholds": Thresholds(p95=100_000)}), mixed.profile, run)
+    assert judged.status == Status.INCONCLUSIVE and "CPU usage above 90%" in judged.message
+
+
+def test_unreachable_target_rate_is_inconclusive_never_passed(app_url: str, tmp_path: Path):
+    outcome = load(tmp_path, app_url, users=1, target_rps=100_000, user_classes=["FastUser"],
+                   thresholds={"p95": 10_000, "error_rate": 100})
+    assert outcome.status == Status.INCONCLUSIVE, outcome.message
+    assert "target rate not reached" in outcome.message
+    assert outcome.achieved_rps is not None and 0 < outcome.achieved_rps < 95_000
+    assert outcome.measurements["target_rps"] == 100_000
+
+
+def test_broken_locustfile_is_an_error_with_locusts_message(app_url: str, tmp_path: Path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import module_that_does_not_exist_anywhere\n")
+    outcome = load(tmp_path, app_url, locustfile=str(broken))
+    assert outcome.status == Status.ERROR
+    assert "ModuleNotFoundError: No module named 'module_that_does_not_exist_anywhere'" in outcome.message
+
+
+def test_unknown_user_class_is_an_error(app_url: str, tmp_path: Path):
+    outcome = load(tmp_path, app_url, user_classes=["NoSuchUser"])
+    assert outcome.status == Status.ERROR and "Unknown User(s): NoSuchUser" in outcome.message
+
+
+def test_missing_locustfile_is_an_error(app_url: str, tmp_path: Path):
+    outcome = load(tmp_path, app_url, locustfile="locustfiles/nowhere.py")
+    assert outcome.status == Status.ERROR and "locustfile not found" in outcome.message
+
+
+def test_hanging_locust_is_killed_at_its_deadline(tmp_path: Path):
+    hang = tmp_path / "hang.py"
+    hang.write_text("import time\ntime.sleep(120)\n")
+    spec = LoadSpec(locustfile=str(hang), duration_s=1)
+    files = LocustFiles(tmp_path / "out")
+    command = build(spec, locustfile=hang, host="http://127.0.0.1:9", files=files, prof=profile(spec), extra_env={})
+    run = asyncio.run(run_locust(command, margin_s=1.0))
+    assert run.timed_out and run.ended - run.started < 20
+    assert lingering(files.folder) == []
+    outcome = analyse(spec, profile(spec), run)
+    assert outcome.status == Status.ERROR and "did not finish within 2 s" in outcome.message
+
+
+def test_processes_two_uses_locusts_multi_process_mode(app_url: str, tmp_path: Path):
+    outcome = load(tmp_path, app_url, users=4, processes=2, user_classes=["FastUser"],
+                   thresholds={"error_rate": 0, "p95": 10_000})
+    assert outcome.status == Status.PASSED, outcome.message
+    assert outcome.stats is not None and outcome.stats.aggregate.requests > 0
+    log = (tmp_path / "run/artifacts/load-item/locust/locust.log").read_text()
+    assert "2 workers connected" in log
+
+
+def test_master_with_a_local_worker(app_url: str, tmp_path: Path):
+    outcome = load(tmp_path, app_url, users=2, workers={"local": 1, "wait_s": 20}, user_classes=["FastUser"],
+                   thresholds={"error_rate": 0})
+    assert outcome.status == Status.PASSED, outcome.message
+    assert outcome.run is not None and outcome.run.worker_codes == [0]
+
+
+def test_windows_of_a_real_run_are_judged_separately(mixed: LoadOutcome):
+    assert mixed.run is not None and mixed.stats is not None
+    whole = (mixed.run.started - 1, mixed.run.ended + 1)
+    judged = rejudge(mixed, per_name={"fast": {"error_rate": 0}}).with_windows({"whole": whole, "before": (0.0, 1.0)})
+    assert 0 < judged.windows["whole"].aggregate.requests <= mixed.stats.aggregate.requests
+    assert judged.windows["whole"].ok
+    assert not judged.windows["before"].ok  # no requests in a window long before the run
+    assert judged.status == Status.FAILED and "before fast: error_rate not measured" in judged.message
+    result = judged.result()
+    table = next(e for e in result.evidence if isinstance(e, Table) and e.title == "Windows")
+    assert [row[0] for row in table.rows] == ["whole", "before"]
+    series = next(e for e in result.evidence if isinstance(e, TimeSeries))
+    assert [w.label for w in series.windows] == ["whole", "before"]
+    later = mixed.window("again", *whole)
+    assert later.aggregate.requests == judged.windows["whole"].aggregate.requests
+
+
+def test_label_must_be_a_plain_folder_name(tmp_path: Path):
+    spec = LoadSpec(locustfile="locustfiles/basic.py", duration_s=1)
+    with pytest.raises(ValueError, match="label"):
+        asyncio.run(run_load(spec, make_ctx(tmp_path, "http://127.0.0.1:9"), label="../elsewhere"))

@@ -1,0 +1,123 @@
+"""The audit's Prometheus against the real reference service: windows, comparisons, rules, alerts, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from checks.alert_rules import alert_firing
+from checks.promql import CompareTo, PromqlParams, run_promql
+from harness.context import AuditEnvironment, CheckContext
+from harness.journal import Journal
+from harness.model import Severity
+from harness.prometheus import SERVER_KEY, SERVICE_KEY, prometheus_service, remove_stale
+from harness.provision import external_target, provisioned
+from harness.record import ItemResult
+from harness.result import Result, Status
+from harness.target import load_target
+from tests.conftest import needs_tool
+from tests.observability.support import TARGET
+
+ALWAYS_FIRING = """
+groups:
+  - name: harness-test
+    rules:
+      - alert: TargetIsUp
+        expr: up{job="target"} == 1
+        labels: {severity: info}
+"""
+
+
+def _load_item(item_id: str, **measurements: float) -> ItemResult:
+    return ItemResult(id=item_id, section="s", section_title="S", title="load", severity=Severity.HIGH, kind="check",
+                      status=Status.PASSED, measurements=measurements)
+
+
+async def _traffic(base_url: str, requests: int, spread_s: float) -> None:
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+        for _ in range(requests):
+            assert (await client.get("/health")).status_code == 200
+            await asyncio.sleep(spread_s / requests)
+
+
+async def _scenario(tmp_path: Path) -> None:
+    spec, base_dir = load_target(TARGET)
+    async with provisioned(spec, base_dir=base_dir, log_dir=tmp_path / "logs") as target:
+        env = AuditEnvironment(target=target, run_dir=tmp_path, checklist_dir=tmp_path)
+        async with prometheus_service(env):
+            server = env.services[SERVER_KEY]
+            assert await server.wait_ready(60) == server.url == env.services[SERVICE_KEY]
+            ctx = CheckContext(env=env, item_id="promql", timeout_s=60)
+            start = time.time()
+            await _traffic(target.base_url, 30, 3.0)
+            env.record_window("load:smoke", start, time.time())
+            journal = Journal(tmp_path / "journal.jsonl")
+            journal.append(_load_item("smoke", requests=30.0))
+            journal.close()
+            query = 'sum(increase(http_requests_total{route="/health"}[{window}]))'
+            within = PromqlParams(query=query, window="load:smoke", min=15,
+                                  compare_to=CompareTo(item="smoke", measurement="requests", tolerance_pct=50))
+            result = await run_promql(within, ctx)
+            assert result.status == Status.PASSED, result.message
+            assert any(e.kind == "timeseries" for e in result.evidence)
+            far = within.model_copy(update={"min": None, "compare_to": CompareTo(
+                item="smoke", measurement="requests", tolerance_pct=1)})
+            far_result = await run_promql(far.model_copy(update={"query": query + " * 10"}), ctx)
+            assert far_result.status == Status.FAILED and "apart" in far_result.message
+            missing = await run_promql(PromqlParams(query="up", window="load:nothing", min=1), ctx)
+            assert missing.status == Status.ERROR and "load:smoke" in missing.message
+            rules = tmp_path / "always.yml"
+            rules.write_text(ALWAYS_FIRING)
+            assert await alert_firing(ctx, "TargetIsUp", within_s=20, rules=rules)
+            assert not await alert_firing(ctx, "NoSuchAlert", within_s=1.5)
+            pid = server.process.pid
+        assert SERVER_KEY not in env.services and not server.folder.exists()
+        assert not _alive(pid)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+@needs_tool("prometheus")
+def test_windows_comparisons_rules_and_alerts_on_a_real_prometheus(tmp_path: Path) -> None:
+    asyncio.run(_scenario(tmp_path))
+
+
+def test_without_the_binary_a_note_is_added_and_promql_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("HARNESS_PROMETHEUS", raising=False)
+    env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path)
+
+    async def scenario() -> Result:
+        async with prometheus_service(env):
+            return await run_promql(PromqlParams(query="up", min=1), CheckContext(env, "q", timeout_s=10))
+
+    result = asyncio.run(scenario())
+    assert result.status == Status.ERROR
+    assert "install Debian's prometheus package" in result.message
+    assert any("Prometheus" in note for note in env.notes)
+
+
+def test_leftovers_of_a_crashed_audit_are_removed(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale, live = tmp_path / "harness-prometheus-stale", tmp_path / "harness-prometheus-live"
+    for folder, owner in ((stale, gone.pid), (live, os.getpid())):
+        (folder / "data").mkdir(parents=True)
+        (folder / "owner.pid").write_text(str(owner))
+    assert remove_stale(tmp_path) == 1
+    assert not stale.exists() and live.exists()

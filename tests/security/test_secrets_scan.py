@@ -1,0 +1,64 @@
+"""secrets_scan with detect-secrets: the service's source is clean, the planted credential is found."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from checks.secrets_scan import SecretsScanParams, run_secrets_scan
+from harness.context import AuditEnvironment, CheckContext
+from harness.provision import external_target
+from harness.result import Result, Status
+from tests.observability.support import ROOT
+
+SUT = ROOT / "system_under_test"
+PLANTED = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+
+
+def scan(checklist_dir: Path, **params: object) -> Result:
+    env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=checklist_dir / "run",
+                           checklist_dir=checklist_dir)
+    ctx = CheckContext(env=env, item_id="secrets", timeout_s=60)
+    return asyncio.run(run_secrets_scan(SecretsScanParams.model_validate(params), ctx))
+
+
+def test_the_services_source_config_and_deploy_files_are_clean() -> None:
+    result = scan(ROOT / "checklists", paths=["../system_under_test"], exclude=["defects_assets/*"],
+                  exclude_plugins=["KeywordDetector"])
+    assert result.status == Status.PASSED, result.message
+    assert result.measurements["files_scanned"] > 20
+
+
+def test_the_planted_credential_is_found_without_showing_it() -> None:
+    result = scan(ROOT / "checklists", paths=["../system_under_test"], exclude_plugins=["KeywordDetector"])
+    assert result.status == Status.FAILED
+    assert "../system_under_test/defects_assets/hardcoded_secret_config.py:7 (AWS Access Key)" in result.message
+    shown = result.model_dump_json()
+    assert not any(secret in shown for secret in PLANTED)
+    table = next(e for e in result.evidence if e.kind == "table")
+    assert {row[0] for row in table.rows} == {"../system_under_test/defects_assets/hardcoded_secret_config.py"}
+
+
+def test_known_false_positives_can_be_allowed_by_location_or_hash(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "settings.py").write_text(f'AWS_ACCESS_KEY_ID = "{PLANTED[0]}"\n')
+    found = scan(tmp_path, paths=["conf"])
+    assert found.status == Status.FAILED and "conf/settings.py:1" in found.message
+    digest = next(e for e in found.evidence if e.kind == "table").rows[0][3].rstrip("…")
+    assert scan(tmp_path, paths=["conf"], allow=["conf/settings.py:1"]).status == Status.PASSED
+    assert scan(tmp_path, paths=["conf"], allow=[digest]).status == Status.PASSED
+
+
+def test_runtime_configuration_under_the_run_folder_is_scanned_through_placeholders(tmp_path: Path) -> None:
+    env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path)
+    env.target.placeholders.put("run_dir", str(tmp_path / "work"))
+    (tmp_path / "work" / "api-data").mkdir(parents=True)
+    (tmp_path / "work" / "api-data" / "credentials.env").write_text(f"AWS_ACCESS_KEY_ID={PLANTED[0]}\n")
+    params = SecretsScanParams(paths=["{run_dir}/api-data"])
+    result = asyncio.run(run_secrets_scan(params, CheckContext(env=env, item_id="s", timeout_s=30)))
+    assert result.status == Status.FAILED and "credentials.env:1" in result.message
+
+
+def test_a_missing_path_is_an_error(tmp_path: Path) -> None:
+    result = scan(tmp_path, paths=["nowhere"])
+    assert result.status == Status.ERROR and "nowhere" in result.message
