@@ -54,7 +54,9 @@ class ToxiproxyClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, transport=transport)
+        # trust_env=False: HTTP(S)_PROXY, ALL_PROXY or NO_PROXY in the environment must never
+        # route control API calls anywhere but ``url`` (nor pick up .netrc credentials).
+        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, transport=transport, trust_env=False)
 
     async def aclose(self) -> None:
         await self._http.aclose()

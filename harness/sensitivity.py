@@ -25,10 +25,11 @@ from harness.runner import plan
 
 
 class DefectExpectation(BaseModel):
+    """The items a defect must fail; which phases reveal it follows from those items' check types."""
+
     model_config = ConfigDict(extra="forbid")
 
     expect_failing: list[str] = Field(min_length=1)
-    revealed_by: Phase = Phase.FUNCTIONAL
     note: str = ""
 
 
@@ -65,29 +66,59 @@ def load_expectations(path: Path, loaded: LoadedChecklist) -> SensitivityFile:
     return parsed
 
 
+@dataclass
+class Matrix:
+    """A checklist, its defect expectations and its plan: what one sensitivity run needs."""
+
+    checklist: Path
+    registry: Registry
+    spec: SensitivityFile
+    phase_of: dict[str, Phase]
+    out_dir: Path
+
+    @classmethod
+    def load(cls, checklist: Path, expectations: Path, registry: Registry, out_dir: Path) -> Matrix:
+        loaded = load_checklist(checklist, registry)
+        phase_of = {p.item.id: p.phase for p in plan(loaded, registry)}
+        return cls(checklist, registry, load_expectations(expectations, loaded), phase_of, out_dir)
+
+    def environ(self, defect: str | None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != self.spec.defect_variable}
+        return {**env, self.spec.defect_variable: defect} if defect else env
+
+    async def clean_failures(self, phases: set[Phase] | None) -> list[str]:
+        record = await _audit(self.checklist, self.registry, self.out_dir, self.environ(None), phases=phases,
+                              only=None)
+        return [i.id for i in record.items if i.status in (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)]
+
+    async def defect(self, name: str, phases: set[Phase] | None, *, with_functional: bool = True) -> DefectRow | None:
+        """Audit with one defect on; None when none of its expected items is in ``phases``."""
+        expectation = self.spec.defects[name]
+        expected = [i for i in expectation.expect_failing if phases is None or self.phase_of[i] in phases]
+        if not expected:
+            return None
+        functional = {i for i, p in self.phase_of.items() if p == Phase.FUNCTIONAL} if with_functional else set()
+        record = await _audit(self.checklist, self.registry, self.out_dir, self.environ(name), phases=None,
+                              only=functional | set(expected))
+        return _row(name, expected, sorted({self.phase_of[i].value for i in expected}), record)
+
+
 async def run_matrix(
     checklist: Path, expectations: Path, registry: Registry, *, out_dir: Path, phases: set[Phase] | None = None,
     only_defects: set[str] | None = None, progress: Callable[[str], None] = print,
 ) -> dict:
-    loaded = load_checklist(checklist, registry)
-    spec = load_expectations(expectations, loaded)
-    planned = plan(loaded, registry)
-    functional = {p.item.id for p in planned if p.phase == Phase.FUNCTIONAL}
-    base_env = {k: v for k, v in os.environ.items() if k != spec.defect_variable}
-    clean = await _audit(checklist, registry, out_dir, base_env, phases=phases, only=None)
-    clean_failures = [i.id for i in clean.items if i.status in (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)]
+    matrix = Matrix.load(checklist, expectations, registry, out_dir)
+    clean_failures = await matrix.clean_failures(phases)
     progress(f"clean run: {len(clean_failures)} failing item(s) {clean_failures}")
     rows = []
-    for name, expectation in sorted(spec.defects.items()):
+    for name in sorted(matrix.spec.defects):
         if only_defects is not None and name not in only_defects:
             continue
-        if phases is not None and expectation.revealed_by not in phases:
+        row = await matrix.defect(name, phases)
+        if row is None:
             continue
-        selected = functional | set(expectation.expect_failing)
-        env = {**base_env, spec.defect_variable: name}
-        record = await _audit(checklist, registry, out_dir, env, phases=None, only=selected)
-        rows.append(_row(name, expectation, record, out_dir))
-        progress(f"{name:<22} {'caught' if rows[-1].caught else 'MISSED':<7} failed={rows[-1].failed}")
+        rows.append(row)
+        progress(f"{name:<22} {'caught' if row.caught else 'MISSED':<7} failed={row.failed}")
     result = {
         "checklist": str(checklist), "clean_failures": clean_failures,
         "defects": [row.__dict__ for row in rows],
@@ -106,10 +137,9 @@ async def _audit(checklist: Path, registry: Registry, out_dir: Path, environ: di
     return (await run_audit(options, registry)).record
 
 
-def _row(name: str, expectation: DefectExpectation, record: AuditRecord, out_dir: Path) -> DefectRow:
+def _row(name: str, expected: list[str], revealed: list[str], record: AuditRecord) -> DefectRow:
     failed = [i.id for i in record.items if i.status == Status.FAILED]
-    expected = expectation.expect_failing
-    return DefectRow(name=name, expected_failing=expected, failed=failed, revealed_by=expectation.revealed_by.value,
+    return DefectRow(name=name, expected_failing=expected, failed=failed, revealed_by="+".join(revealed),
                      caught=all(item in failed for item in expected), report=record.run_id,
                      unexpected=[i for i in failed if i not in expected])
 

@@ -49,7 +49,8 @@ def static_target(write_yaml) -> Path:
         base_url: "http://127.0.0.1:{{port.web}}"
         processes:
           - name: web
-            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}", "{{port.web}}"]
+            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1",
+                      "--directory", "{www}", "{{port.web}}"]
             ready: {{url: "{{base_url}}/health", timeout_s: 15}}
             stop: {{grace_s: 2}}
         """)

@@ -108,3 +108,17 @@ def test_unreachable() -> None:
                 await client.version()
 
     asyncio.run(scenario())
+
+
+def test_proxy_environment_is_ignored(backends: Backends, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP(S)_PROXY / ALL_PROXY must not route control API calls through another host."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, dead)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def scenario(client: ToxiproxyClient) -> str:
+        return await client.version()
+
+    assert run(backends.url, scenario).startswith("2.12.0")

@@ -20,7 +20,8 @@ REGISTRY = default_registry()
 VALID: dict[str, Any] = {
     "checklist": {"id": "fuzz", "title": "Fuzz", "default_timeout": 5},
     "sections": [{"id": "s", "title": "S", "items": [
-        {"id": "a", "title": "A", "severity": "high", "check": {"type": "http", "path": "/", "expect": {"status": 200}}},
+        {"id": "a", "title": "A", "severity": "high",
+         "check": {"type": "http", "path": "/", "expect": {"status": 200}}},
         {"id": "b", "title": "B", "severity": "low", "attestation": {"role": "SRE"}},
         {"id": "c", "title": "C", "severity": "medium", "not_applicable": {"reason": "none here"}},
         {"id": "d", "title": "D", "severity": "critical",

@@ -60,7 +60,8 @@ def test_processes_stop_after_a_check_raises(write_yaml, static_target, tmp_path
           - id: s
             title: S
             items:
-              - {{id: page, title: Page served, severity: high, check: {{type: http, path: /, expect: {{status: 200}}}}}}
+              - {{id: page, title: Page served, severity: high,
+                 check: {{type: http, path: /, expect: {{status: 200}}}}}}
               - {{id: bad, title: Raises, severity: low, check: {{type: explode}}}}
         """)
     outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), registry))
