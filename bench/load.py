@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.servers import Server
 from checks import default_registry
 from harness.context import AuditEnvironment, CheckContext
 from harness.placeholders import free_port
@@ -43,8 +44,12 @@ http {{
 
 @contextmanager
 def fast_endpoint() -> Iterator[str]:
-    """nginx answering ``200 ok`` on a free loopback port."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    """nginx answering ``200 ok`` on a free loopback port (a small socket server without nginx)."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if nginx is None:
+        with Server("http") as port:
+            yield f"http://127.0.0.1:{port}"
+        return
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as prefix:
         port = free_port()
         conf = Path(prefix) / "nginx.conf"
@@ -100,7 +105,8 @@ def run() -> dict[str, Any]:
         harness, bare = statistics.median(harness_runs), statistics.median(bare_runs)
         two = harness_rps(url, processes=2)
         ceiling = wrk_rps(url)
-    return {"users": USERS, "duration_s": DURATION_S, "harness_rps": round(harness, 1), "bare_rps": round(bare, 1),
+    return {"endpoint": "nginx" if shutil.which("nginx", path="/usr/sbin:/usr/bin") else "python socket server",
+            "users": USERS, "duration_s": DURATION_S, "harness_rps": round(harness, 1), "bare_rps": round(bare, 1),
             "harness_vs_bare_ratio": round(harness / bare, 3) if bare else None,
             "two_processes_rps": round(two, 1), "two_processes_vs_one": round(two / harness, 2) if harness else None,
             "wrk_rps": round(ceiling, 1) if ceiling else None}
