@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from system_under_test import __version__
 from system_under_test.config import Settings
+from system_under_test.dbcalls import DATABASE_ERRORS, database_error_handler
 from system_under_test.errors import (
     ApiError,
     api_error_handler,
@@ -63,6 +64,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, database_error_handler)
 
     app.include_router(health.router, responses=error_responses(500))
     if "no_metrics" not in defects:

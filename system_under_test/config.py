@@ -56,6 +56,10 @@ class Settings(BaseModel):
     db_max_overflow: Annotated[int, Field(ge=0)] = Field(default=10, alias="DB_MAX_OVERFLOW")
     db_pool_timeout_s: PositiveFloat = Field(default=5.0, alias="DB_POOL_TIMEOUT_S")
     db_pool_recycle_s: PositiveInt = Field(default=1800, alias="DB_POOL_RECYCLE_S")
+    # libpq counts whole seconds and treats anything below 2 as 2, so smaller values are refused.
+    db_connect_timeout_s: Annotated[int, Field(ge=2)] = Field(default=3, alias="DB_CONNECT_TIMEOUT_S")
+    db_statement_timeout_ms: PositiveInt = Field(default=5000, alias="DB_STATEMENT_TIMEOUT_MS")
+    db_call_timeout_s: PositiveFloat = Field(default=6.0, alias="DB_CALL_TIMEOUT_S")
     redis_url: str = Field(default="", alias="REDIS_URL")
     cache_ttl_s: PositiveFloat = Field(default=15.0, alias="CACHE_TTL_S")
     cache_max_entries: PositiveInt = Field(default=10_000, alias="CACHE_MAX_ENTRIES")

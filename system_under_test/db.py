@@ -1,7 +1,10 @@
 """Database engine (SQLite by default, PostgreSQL via psycopg 3) and the queries the API runs.
 
-All queries are parameterised. Pool settings are explicit and come from the configuration.
-The functions here are synchronous; the async routes call them through a worker thread.
+All queries are parameterised. Pool settings and timeouts are explicit and come from the
+configuration: a pool timeout, a pre-ping on checkout (so the pool heals when a lost link comes
+back), and on PostgreSQL a connect timeout and a server-side statement timeout.
+The functions here are synchronous; the async routes call them through
+:class:`system_under_test.dbcalls.DatabaseCalls`, which adds a deadline per call.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ def create_db_engine(settings: Settings) -> Engine:
     }
     if url.get_backend_name() == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, connect_args={"connect_timeout": 3,
-                                                "application_name": "wallet-api"}, **pool_args)
+        return create_engine(url, connect_args=postgresql_connect_args(settings), **pool_args)
     if url.get_backend_name() != "sqlite":
         raise ValueError(f"DATABASE_URL: unsupported database '{url.get_backend_name()}'")
     if url.database and url.database != ":memory:":
@@ -39,6 +41,15 @@ def create_db_engine(settings: Settings) -> Engine:
                                               "check_same_thread": False}, **pool_args)
     _make_sqlite_transactional(engine)
     return engine
+
+
+def postgresql_connect_args(settings: Settings) -> dict[str, Any]:
+    """Bound the connection handshake (client side) and every statement (server side)."""
+    return {
+        "connect_timeout": settings.db_connect_timeout_s,
+        "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+        "application_name": "wallet-api",
+    }
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

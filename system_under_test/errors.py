@@ -4,10 +4,11 @@ Exception tree::
 
     ApiError (an HTTPException: FastAPI re-raises it from body parsing untouched)
     ├── raised by routes and dependencies with a code, status, message, details
-    └── PayloadTooLarge (raised while the body streams in)
+    ├── PayloadTooLarge (raised while the body streams in)
+    └── DatabaseUnavailable (503 with Retry-After; translated from SQLAlchemy in dbcalls.py)
 
 Every error response, whatever produced it (routing 404/405, validation 422, limits 413/429,
-upstream 503, unexpected 500), has the body ``{"error": {code, message, request_id, details}}``.
+upstream or database 503, unexpected 500), has the body ``{"error": {code, message, request_id, details}}``.
 Unexpected exceptions are rendered by :func:`internal_error_response`: the client gets the
 code INTERNAL and the request id; the traceback goes to the log only.
 """
@@ -39,6 +40,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
     CIRCUIT_OPEN = "CIRCUIT_OPEN"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     BAD_REQUEST = "BAD_REQUEST"
     INTERNAL = "INTERNAL"
@@ -84,6 +86,16 @@ class PayloadTooLarge(ApiError):
     def __init__(self, limit: int) -> None:
         super().__init__(413, ErrorCode.PAYLOAD_TOO_LARGE, f"request body exceeds {limit} bytes",
                          details={"limit_bytes": limit})
+
+
+class DatabaseUnavailable(ApiError):
+    """The database could not serve the request: unreachable, too slow, or no free connection."""
+
+    def __init__(self, cause: str, *, retry_after_s: int) -> None:
+        super().__init__(503, ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable; retry later",
+                         details={"cause": cause, "retry_after_s": retry_after_s},
+                         headers={"Retry-After": str(retry_after_s)})
+        self.cause = cause
 
 
 def request_id_of(request: Request) -> str | None:

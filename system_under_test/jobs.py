@@ -18,6 +18,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from system_under_test.db import JobRepository
+from system_under_test.dbcalls import DatabaseCalls
 from system_under_test.errors import ApiError
 from system_under_test.logs import request_id_var
 from system_under_test.metrics import Metrics
@@ -31,8 +32,10 @@ def _now() -> str:
 
 
 class JobRunner:
-    def __init__(self, *, repo: JobRepository, portfolio: PortfolioService, metrics: Metrics, workers: int) -> None:
+    def __init__(self, *, repo: JobRepository, db: DatabaseCalls, portfolio: PortfolioService, metrics: Metrics,
+                 workers: int) -> None:
         self.repo = repo
+        self._db = db  # for the calls made while serving a request
         self._portfolio = portfolio
         self._metrics = metrics
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -65,7 +68,7 @@ class JobRunner:
     async def submit(self, *, client_id: str, kind: str, params: dict[str, Any], request_id: str | None) -> str:
         job_id = str(uuid.uuid4())
         now = _now()
-        await run_in_threadpool(self.repo.insert, {
+        await self._db.run(self.repo.insert, {
             "id": job_id, "client_id": client_id, "kind": kind, "status": "queued",
             "params": json.dumps(params), "result": None, "error": None, "request_id": request_id,
             "created_at": now, "updated_at": now,

@@ -13,6 +13,7 @@ from system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
 from system_under_test.circuit import CircuitBreaker
 from system_under_test.config import Settings
 from system_under_test.db import JobRepository, OrderRepository, create_db_engine
+from system_under_test.dbcalls import DatabaseCalls
 from system_under_test.defects import Defects
 from system_under_test.jobs import JobRunner
 from system_under_test.metrics import Metrics
@@ -33,6 +34,7 @@ class Services:
     defects: Defects
     metrics: Metrics
     engine: Engine
+    db: DatabaseCalls
     orders: OrderRepository
     cache: Cache
     pool: ProviderPool
@@ -97,13 +99,14 @@ def build_services(settings: Settings) -> Services:
         log.warning("hardcoded_secret defect: credentials module loaded from source")
     metrics = Metrics()
     engine = create_db_engine(settings)
+    db = DatabaseCalls(timeout_s=settings.db_call_timeout_s)
     cache = _build_cache(settings, metrics)
     pool = _build_pool(settings, metrics)
     portfolio = PortfolioService(pool=pool, cache=cache, metrics=metrics, defects=defects)
-    jobs = JobRunner(repo=JobRepository(engine), portfolio=portfolio, metrics=metrics,
+    jobs = JobRunner(repo=JobRepository(engine), db=db, portfolio=portfolio, metrics=metrics,
                      workers=settings.job_workers)
     return Services(
-        settings=settings, defects=defects, metrics=metrics, engine=engine, orders=OrderRepository(engine),
+        settings=settings, defects=defects, metrics=metrics, engine=engine, db=db, orders=OrderRepository(engine),
         cache=cache, pool=pool, portfolio=portfolio, jobs=jobs, limiter=RateLimiter(),
         keys=KeyStore(settings.api_keys, plaintext="plaintext_keys" in defects),
         tier_limits={

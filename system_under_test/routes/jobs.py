@@ -9,7 +9,6 @@ from typing import Any, Literal
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from system_under_test.errors import ApiError, ErrorCode
 from system_under_test.routes.deps import get_services, require_client, v1_router
@@ -57,7 +56,7 @@ async def create_report(request: Request, body: ReportRequest,
 @router.get("/jobs/{job_id}", response_model=Job, summary="Status and result of a job")
 async def get_job(request: Request, job_id: uuid.UUID, client: Client = Depends(require_client)) -> Job:
     services = get_services(request)
-    row = await run_in_threadpool(services.jobs.repo.get, str(job_id), client.key_id)
+    row = await services.db.run(services.jobs.repo.get, str(job_id), client.key_id)
     if row is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "job not found")
     return Job(

@@ -4,6 +4,10 @@ Idempotency is enforced by the database: (client_id, idempotency_key) is UNIQUE.
 concurrent requests with the same key exactly one insert succeeds; the other gets an
 IntegrityError, reads the stored row and replays its status and body with
 ``Idempotent-Replayed: true``. Reusing a key with a different body is answered 422.
+
+When the database is unreachable, too slow or out of connections, both routes answer 503
+DATABASE_UNAVAILABLE with Retry-After (see dbcalls.py), never a 500. A write cut off by the
+deadline may still have committed; retrying with the same Idempotency-Key replays it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from typing import Literal
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.concurrency import run_in_threadpool
 
 from system_under_test.db import StoredResponse
 from system_under_test.errors import ApiError, ErrorCode, error_responses
@@ -86,7 +89,7 @@ async def create_order(
         raise ApiError(400, ErrorCode.IDEMPOTENCY_KEY_MISSING, "the Idempotency-Key header is required")
     key = idempotency_key if idempotent else None
     if key is not None:
-        stored = await run_in_threadpool(services.orders.find_by_key, client.key_id, key)
+        stored = await services.db.run(services.orders.find_by_key, client.key_id, key)
         if stored is not None:
             return _replay(stored, request_hash)
     order = Order(order_id=str(uuid.uuid4()), status="accepted", created_at=datetime.now(UTC).isoformat(),
@@ -94,8 +97,8 @@ async def create_order(
     row = {**normalised.model_dump(), "id": order.order_id, "client_id": client.key_id,
            "idempotency_key": key, "request_hash": request_hash, "status_code": 201,
            "response_body": json.dumps(order.model_dump()), "created_at": order.created_at}
-    if not await run_in_threadpool(services.orders.insert, row):
-        stored = await run_in_threadpool(services.orders.find_by_key, client.key_id, key or "")
+    if not await services.db.run(services.orders.insert, row):
+        stored = await services.db.run(services.orders.find_by_key, client.key_id, key or "")
         if stored is None:  # the conflicting row vanished: only possible if someone deleted it
             raise ApiError(409, ErrorCode.IDEMPOTENCY_KEY_REUSED, "conflicting request; retry")
         return _replay(stored, request_hash)
@@ -104,7 +107,8 @@ async def create_order(
 
 @router.get("/orders/{order_id}", response_model=Order, summary="Read an order")
 async def get_order(request: Request, order_id: uuid.UUID, client: Client = Depends(require_client)) -> Order:
-    found = await run_in_threadpool(get_services(request).orders.get, client.key_id, str(order_id))
+    services = get_services(request)
+    found = await services.db.run(services.orders.get, client.key_id, str(order_id))
     if found is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "order not found")
     return Order.model_validate(found)

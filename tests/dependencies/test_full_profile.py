@@ -74,8 +74,6 @@ def test_database_link_down_fails_readiness_and_writes_cleanly_then_recovers(ful
     assert order(full)[0] == 201, "writes work again without a restart"
 
 
-@pytest.mark.xfail(reason="the reference service still answers database errors on writes with 500 INTERNAL; "
-                          "issue 10 asks for a clear error code", strict=False)
 def test_writes_fail_with_a_clear_error_code_while_the_database_link_is_down(full):
     with full.link_down("db"):
         status, error = order(full)

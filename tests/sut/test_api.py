@@ -56,7 +56,9 @@ def test_openapi_documents_error_codes(shared_api: Api) -> None:
         spec = client.get("/openapi.json").json()
         assert client.get("/docs").status_code == 200
     schemas = spec["components"]["schemas"]
-    assert "ErrorResponse" in schemas and "INTERNAL" in schemas["ErrorCode"]["enum"]
+    assert "ErrorResponse" in schemas and {"INTERNAL", "DATABASE_UNAVAILABLE"} <= set(schemas["ErrorCode"]["enum"])
+    order_responses = spec["paths"]["/v1/orders"]["post"]["responses"]
+    assert order_responses["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     responses = spec["paths"]["/v1/wallets/{chain}/{address}/portfolio"]["get"]["responses"]
     for status in ("401", "422", "429", "503"):
         assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")

@@ -1,11 +1,15 @@
 """PostgreSQL and Redis modes, against throwaway local servers started by the tests.
 
+A lost or slow database link is answered 503 DATABASE_UNAVAILABLE, fast, never 500; the slow
+link is made by the embedded Toxiproxy (or a toxiproxy-server binary on PATH).
+
 Outside CI (env CI unset) these tests skip when the server binaries are missing; in CI a
 missing binary is a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -21,8 +25,14 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
 
-from tests.sut.conftest import ApiFactory, free_port, random_address
+from chaos.provider import start_toxiproxy
+from system_under_test.config import load_settings
+from system_under_test.db import create_db_engine
+from system_under_test.dbcalls import DatabaseCalls
+from system_under_test.errors import DatabaseUnavailable
+from tests.sut.conftest import Api, ApiFactory, free_port, random_address
 from tests.sut.probes import order_body
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -148,3 +158,100 @@ def test_redis_mode_and_degradation(api_factory: ApiFactory,
         errors = [line for line in client.get("/metrics").text.splitlines()
                   if line.startswith("cache_errors_total ")]
     assert errors and float(errors[0].split()[1]) >= 1
+
+
+@pytest.fixture
+def toxiproxy() -> Iterator[httpx.Client]:
+    """A client of a fresh Toxiproxy's API (never one named by TOXIPROXY_URL)."""
+    env = {k: v for k, v in os.environ.items() if k != "TOXIPROXY_URL"}
+    with start_toxiproxy(env=env) as server, httpx.Client(base_url=server.url, timeout=5, trust_env=False) as api:
+        yield api
+
+
+def place_order(api: Api) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    with api.client(headers={"Idempotency-Key": uuid.uuid4().hex}) as client:
+        response = client.post("/v1/orders", json=order_body())
+    return response, time.monotonic() - started
+
+
+def assert_database_unavailable(response: httpx.Response, *causes: str) -> None:
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "DATABASE_UNAVAILABLE" and error["details"]["cause"] in causes, error
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert response.headers["Retry-After"] == "2"
+
+
+def test_postgresql_outage_answers_503_database_unavailable(
+        api_factory: ApiFactory, postgres_server: tuple[int, subprocess.Popen[bytes]]) -> None:
+    port, proc = postgres_server
+    api = api_factory.start(env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                                 "DB_POOL_TIMEOUT_S": "1", "DB_CALL_TIMEOUT_S": "2"})
+    address = random_address()
+    assert api.portfolio(address).status_code == 200  # cached from here on
+    created, _ = place_order(api)
+    assert created.status_code == 201, created.text
+
+    _stop_group(proc, signal.SIGINT)
+    write, elapsed = place_order(api)
+    with api.client() as client:
+        read = client.get(f"/v1/orders/{created.json()['order_id']}")
+        job = client.get(f"/v1/jobs/{uuid.uuid4()}")
+        report = client.post("/v1/reports", json={"chain": "ethereum", "addresses": [address]})
+        health = client.get("/health")
+    for response in (write, read, job, report):
+        assert_database_unavailable(response, "connection")
+    assert elapsed < 2.0, f"a write took {elapsed:.2f} s with the database refusing connections"
+    assert health.status_code == 200, "liveness must not depend on the database"
+    assert api.portfolio(address).json()["source"] == "cache"
+    assert "unhandled exception" not in api.log_text()
+
+
+def test_slow_database_link_fails_fast_and_the_pool_recovers(
+        api_factory: ApiFactory, postgres_server: tuple[int, subprocess.Popen[bytes]],
+        toxiproxy: httpx.Client) -> None:
+    port, _ = postgres_server
+    proxy = toxiproxy.post("/proxies", json={"name": "db", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{port}"})
+    proxy.raise_for_status()
+    api = api_factory.start(env={"DATABASE_URL": f"postgresql://postgres@{proxy.json()['listen']}/postgres",
+                                 "DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "0", "DB_POOL_TIMEOUT_S": "1",
+                                 "DB_CONNECT_TIMEOUT_S": "2", "DB_CALL_TIMEOUT_S": "1"})
+    assert place_order(api)[0].status_code == 201
+
+    toxiproxy.post("/proxies/db/toxics", json={"name": "slow", "type": "latency", "stream": "downstream",
+                                               "attributes": {"latency": 3000}}).raise_for_status()
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:  # three times the pool's connections
+            results = list(pool.map(lambda _: place_order(api), range(6)))
+    finally:
+        toxiproxy.delete("/proxies/db/toxics/slow").raise_for_status()
+    for response, elapsed in results:
+        assert_database_unavailable(response, "timeout", "pool_exhausted")
+        assert elapsed < 2.0, f"a write took {elapsed:.2f} s with a 1 s database call timeout"
+
+    deadline = time.monotonic() + 15
+    while (recovered := place_order(api)[0]).status_code != 201 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert recovered.status_code == 201, f"the pool did not recover without a restart: {recovered.text}"
+
+
+def test_statement_timeout_is_set_on_postgresql_connections(
+        postgres_server: tuple[int, subprocess.Popen[bytes]]) -> None:
+    port, _ = postgres_server
+    settings = load_settings({"API_KEYS": "free:" + "a" * 64, "UPSTREAM_PRIMARY_URL": "http://127.0.0.1:1",
+                              "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                              "DB_STATEMENT_TIMEOUT_MS": "200"})
+    engine = create_db_engine(settings)
+
+    def sleep_in_the_database() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(2)"))
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(DatabaseUnavailable) as info:
+            asyncio.run(DatabaseCalls(timeout_s=5).run(sleep_in_the_database))
+    finally:
+        engine.dispose()
+    assert info.value.cause == "timeout" and time.monotonic() - started < 1.5

@@ -135,6 +135,9 @@ def _env(**overrides: str) -> dict[str, str]:
     ({"CIRCUIT_FAILURE_THRESHOLD": "0"}, "CIRCUIT_FAILURE_THRESHOLD"),
     ({"UPSTREAM_READ_TIMEOUT_S": "soon"}, "UPSTREAM_READ_TIMEOUT_S"),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"DB_CONNECT_TIMEOUT_S": "1"}, "DB_CONNECT_TIMEOUT_S"),
+    ({"DB_STATEMENT_TIMEOUT_MS": "0"}, "DB_STATEMENT_TIMEOUT_MS"),
+    ({"DB_CALL_TIMEOUT_S": "0"}, "DB_CALL_TIMEOUT_S"),
     ({"SUT_DEFECTS": "no_cahce"}, "SUT_DEFECTS"),
 ])
 def test_invalid_settings_name_the_variable(overrides: dict[str, str], variable: str) -> None:
