@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaos.background import Background, BackgroundLoad
 from chaos.client import ToxiproxyClient
 from chaos.exceptions import ChaosError, ToxiproxyUnreachable
 from chaos.faults import Fault, Injector
@@ -48,6 +49,7 @@ class ScenarioParams(BaseModel):
     settle_s: float = Field(default=0.2, ge=0, le=60, description="wait after injecting, before observing")
     during: list[Probe] = Field(default_factory=list)
     alerts: list[AlertProbe] = Field(default_factory=list, description="alerts that must fire during the fault")
+    load: BackgroundLoad | None = Field(default=None, description="Locust load running through the fault")
     hold_s: float = Field(default=0.0, ge=0, le=600, description="keep the fault at least this long")
     recovery: Recovery = Field(default_factory=Recovery)
 
@@ -89,29 +91,47 @@ async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
 
 
 async def _run(
-    params: ScenarioParams,
-    ctx: CheckContext,
-    run: _Run,
-    toxiproxy: ToxiproxyClient,
-    client: httpx.AsyncClient,
+    params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: ToxiproxyClient, client: httpx.AsyncClient,
     server: str,
 ) -> Result:
     if not run.observe("steady state", *await run_probes(client, params.steady_state, ctx)):
         return _result(run, "the steady state did not hold before the fault; nothing was injected", None)
-    injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
+    background = Background(params.load, ctx) if params.load else None
+    try:
+        if background is not None:
+            await background.baseline()
+            run.event("baseline load", f"{background.load.baseline_s:g} s of load before the fault")
+        injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
+        during_ok, rollback_problems, span = await _fault(params, ctx, run, injector, client)
+        recovered_after = await _recover(params, ctx, client, run)
+        if background is not None:
+            observations, evidence = await background.judge(*span)
+            run.observations += observations
+            run.evidence += evidence
+            run.event("background load", "judged on the baseline and fault windows", holds(observations))
+            during_ok = during_ok and holds(observations)
+    finally:
+        if background is not None:
+            await background.cancel()
+    message = _message(during_ok, rollback_problems, recovered_after, params.recovery.within_s)
+    return _result(run, message, recovered_after)
+
+
+async def _fault(
+    params: ScenarioParams, ctx: CheckContext, run: _Run, injector: Injector, client: httpx.AsyncClient
+) -> tuple[bool, list[str], tuple[float, float]]:
+    """Inject, observe, hold; roll back in a ``finally`` whatever happened. (ok, rollback problems, span)"""
     rollback_problems: list[str] = []
     fault_started = time.time()
     try:
         for fault in params.faults:
             await injector.inject(fault)
             run.event("inject", fault.describe())
-        injected_at = time.monotonic()
         await asyncio.sleep(params.settle_s)
-        during_ok = (
-            run.observe("during fault", *await run_probes(client, params.during, ctx)) if params.during else True
-        )
+        during_ok = run.observe("during fault", *await run_probes(client, params.during, ctx)) \
+            if params.during else True
         during_ok = await _alerts(params.alerts, ctx, run) and during_ok
-        remaining = params.hold_s - (time.monotonic() - injected_at)
+        remaining = params.hold_s - (time.time() - fault_started)
         if remaining > 0:
             await asyncio.sleep(remaining)
     except ChaosError as exc:
@@ -119,11 +139,10 @@ async def _run(
         run.event("inject failed", str(exc), False)
     finally:
         rollback_problems = await asyncio.shield(injector.rollback())
-        ctx.env.record_window(f"fault:{ctx.item_id}", fault_started, time.time())
+        fault_ended = time.time()
+        ctx.env.record_window(f"fault:{ctx.item_id}", fault_started, fault_ended)
         run.event("rollback", "; ".join(rollback_problems) or "every fault removed", not rollback_problems)
-    recovered_after = await _recover(params, ctx, client, run)
-    message = _message(during_ok, rollback_problems, recovered_after, params.recovery.within_s)
-    return _result(run, message, recovered_after)
+    return during_ok, rollback_problems, (fault_started, fault_ended)
 
 
 async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> bool:
@@ -202,7 +221,7 @@ def _result(run: _Run, problem: str, recovered: float | None) -> Result:
     result = Result.from_observations(
         run.observations,
         timeline,
-        *run.evidence[:4],
+        *run.evidence,
         ok_message=f"held during the fault; recovered in {recovered or 0:.2f} s",
         **measurements,
     )

@@ -122,3 +122,19 @@ def test_unknown_proxy_is_an_error_before_anything_is_injected(scenario_checklis
     item = audit(scenario_checklist(scenario), tmp_path / "out").record.items[0]
     assert item.status == Status.ERROR
     assert "no fault proxy named database" in item.message and "upstream_primary" in item.message
+
+
+def test_background_load_is_judged_on_baseline_and_fault_windows(scenario_checklist, tmp_path):
+    scenario = {**PRIMARY_DOWN, "during": [], "hold_s": 3,
+                "load": {"spec": {"locustfile": str(Path(__file__).parents[2] / "loadtests/locustfiles/portfolio.py"),
+                                  "target_rps": 20, "duration_s": 9,
+                                  "env": {"HARNESS_API_KEY_PRO": "{secret.pro_key}", "HARNESS_WALLETS": "200"}},
+                         "baseline_s": 3, "baseline": {"error_rate": 1}, "fault": {"error_rate": 1}}}
+    env = {**os.environ, "SUT_DEFECTS": "no_fallback"}
+    item = audit(scenario_checklist(scenario, timeout=90), tmp_path / "out", env).record.items[0]
+    assert item.status == Status.FAILED, item.message
+    verdicts = {e.label.split(":")[0]: e.ok for e in item.evidence
+                if e.kind == "observation" and e.label.startswith("load in the")}
+    assert verdicts == {"load in the baseline window": True, "load in the fault window": False}
+    series = next(e for e in item.evidence if e.kind == "timeseries")
+    assert [w.label for w in series.windows] == ["baseline", "fault"]
