@@ -14,7 +14,6 @@ import pytest
 from checks.alert_rules import alert_firing
 from checks.promql import CompareTo, PromqlParams, run_promql
 from harness.context import AuditEnvironment, CheckContext
-from harness.journal import Journal
 from harness.model import Severity
 from harness.prometheus import SERVER_KEY, SERVICE_KEY, prometheus_service, remove_stale
 from harness.provision import external_target, provisioned
@@ -23,6 +22,8 @@ from harness.result import Result, Status
 from harness.target import load_target
 from tests.conftest import needs_tool
 from tests.observability.support import TARGET
+
+PLANNED = frozenset({"promql"})
 
 ALWAYS_FIRING = """
 groups:
@@ -49,7 +50,7 @@ async def _traffic(base_url: str, requests: int, spread_s: float) -> None:
 async def _scenario(tmp_path: Path) -> None:
     spec, base_dir = load_target(TARGET)
     async with provisioned(spec, base_dir=base_dir, log_dir=tmp_path / "logs") as target:
-        env = AuditEnvironment(target=target, run_dir=tmp_path, checklist_dir=tmp_path)
+        env = AuditEnvironment(target=target, run_dir=tmp_path, checklist_dir=tmp_path, planned_types=PLANNED)
         async with prometheus_service(env):
             server = env.services[SERVER_KEY]
             assert await server.wait_ready(60) == server.url == env.services[SERVICE_KEY]
@@ -57,9 +58,7 @@ async def _scenario(tmp_path: Path) -> None:
             start = time.time()
             await _traffic(target.base_url, 30, 3.0)
             env.record_window("load:smoke", start, time.time())
-            journal = Journal(tmp_path / "journal.jsonl")
-            journal.append(_load_item("smoke", requests=30.0))
-            journal.close()
+            env.results["smoke"] = _load_item("smoke", requests=30.0)
             query = 'sum(increase(http_requests_total{route="/health"}[{window}]))'
             within = PromqlParams(query=query, window="load:smoke", min=15,
                                   compare_to=CompareTo(item="smoke", measurement="requests", tolerance_pct=50))
@@ -100,7 +99,8 @@ def test_without_the_binary_a_note_is_added_and_promql_says_what_to_install(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("HARNESS_PROMETHEUS", raising=False)
-    env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path)
+    env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path,
+                           planned_types=PLANNED)
 
     async def scenario() -> Result:
         async with prometheus_service(env):
@@ -121,3 +121,13 @@ def test_leftovers_of_a_crashed_audit_are_removed(tmp_path: Path) -> None:
         (folder / "owner.pid").write_text(str(owner))
     assert remove_stale(tmp_path) == 1
     assert not stale.exists() and live.exists()
+
+
+def test_prometheus_starts_only_when_an_item_queries_it(tmp_path):
+    async def scenario() -> dict:
+        env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path,
+                               planned_types=frozenset({"http", "load"}))
+        async with prometheus_service(env):
+            return dict(env.services)
+
+    assert asyncio.run(scenario()) == {}
