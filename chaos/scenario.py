@@ -77,7 +77,8 @@ async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
     """Fault scenario: steady state, inject toxics or take a proxy down, observe, always roll back, time recovery."""
     proxy = ctx.target.proxy
     if proxy is None:
-        return Result.error("the target has no fault proxies (add `proxies:` to the target file)")
+        missing = "the target has no fault proxies (add `proxies:` to the target file)"
+        return Result.error(ctx.target.proxy_error or missing)
     unknown = sorted({f.proxy for f in params.faults} - set(proxy.names))
     if unknown:
         return Result.error(f"no fault proxy named {', '.join(unknown)}; the target has {', '.join(proxy.names)}")

@@ -149,20 +149,19 @@ async def _run(
 ) -> None:
     state.target = target
     state.environment = fingerprint(target)
+    state.notes += target.notes
     selected = [p for p in planned if p.check_type is not None and (options.only is None or p.item.id in options.only)
                 and (options.phases is None or p.phase in options.phases)]
     env = AuditEnvironment(target=target, run_dir=run_dir, checklist_dir=loaded.directory, signoffs=book,
-                           planned_types=frozenset(p.check_type.name for p in selected if p.check_type))
+                           planned_types=frozenset(p.check_type.name for p in selected if p.check_type),
+                           notes=state.notes)
     runner = Runner(env, journal, concurrency=options.concurrency or loaded.checklist.meta.concurrency,
                     phases=options.phases, only=options.only, on_result=options.on_result)
     runner.results = state.results
     async with AsyncExitStack() as stack:
         for factory in audit_services():
             await stack.enter_async_context(factory(env))
-        try:
-            await runner.run(planned)
-        finally:
-            state.notes = env.notes
+        await runner.run(planned)
 
 
 @contextmanager

@@ -40,6 +40,8 @@ class RunningTarget:
     work_dir: Path | None = None
     dependencies: DependencyStack = field(default_factory=DependencyStack)
     ledger: Ledger | None = None
+    proxy_error: str | None = None
+    notes: list[str] = field(default_factory=list)
     _toxiproxy: Any = None
     _base_dir: Path | None = None
     _log_dir: Path | None = None
@@ -166,10 +168,14 @@ async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
     from chaos.provider import ToxiproxyHandle, start_toxiproxy
 
     container = running.dependencies.toxiproxy
-    if container is not None:
-        handle = ToxiproxyHandle(url=container.url, kind="external", version=container.version)
-    else:
-        handle = start_toxiproxy()
+    try:
+        if container is not None:
+            handle = ToxiproxyHandle(url=container.url, kind="external", version=container.version)
+        else:
+            handle = start_toxiproxy()
+    except ToxiproxyUnreachable as exc:
+        _go_direct(running, routes, f"the fault proxy API is unreachable ({exc})")
+        return
     running._toxiproxy = handle
     if running.ledger is not None and handle.process is not None:
         running.ledger.process_started(handle.process.pid, f"toxiproxy ({handle.kind})")
@@ -187,6 +193,16 @@ async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
     for dependency in running.dependencies.running:
         if dependency.name in proxied:
             publish(running.placeholders, dependency, proxy=running.placeholders.get(f"proxy.{dependency.name}"))
+
+
+def _go_direct(running: RunningTarget, routes: list[tuple[str, str, str]], reason: str) -> None:
+    """No Toxiproxy: every route connects straight to its upstream; fault items will say why they cannot run."""
+    running.proxy_error = reason
+    running.notes.append(f"Fault injection unavailable: {reason}; services were connected directly.")
+    for name, _, upstream in routes:
+        running.placeholders.put(f"proxy.{name}", upstream)
+    for dependency in running.dependencies.running:
+        publish(running.placeholders, dependency, proxy=None)
 
 
 def _dependency_routes(running: RunningTarget) -> list[tuple[str, str, str]]:
