@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,13 +27,14 @@ def _high_water_kb(pid: int) -> int | None:
     return None
 
 
-def run_audit(*args: str) -> dict[str, Any]:
+def run_audit(*args: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``harness audit`` as a subprocess; wall time, exit code and the harness's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as out:
         command = [str(Path(sys.executable).parent / "harness"), "audit", str(CHECKLIST), "--out", out, "--quiet",
                    *args]
         started = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env={**os.environ, **(environ or {})})
         peak = 0
         while proc.poll() is None:
             peak = max(peak, _high_water_kb(proc.pid) or 0)
@@ -65,11 +67,13 @@ def configured_seconds(path: Path = CHECKLIST) -> float:
 
 def run() -> dict[str, Any]:
     functional = run_audit("--phases", "functional")
+    # The same without the audit's Prometheus, whose target discovery alone takes about 5 s.
+    functional_no_prometheus = run_audit("--phases", "functional", environ={"HARNESS_PROMETHEUS": "off"})
     full = run_audit()
     configured = configured_seconds()
     full["configured_load_and_fault_s"] = round(configured, 1)
     full["overhead_s"] = round(full["wall_s"] - configured, 2)
-    return {"functional": functional, "full": full}
+    return {"functional": functional, "functional_without_prometheus": functional_no_prometheus, "full": full}
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ def markdown_table(r: dict[str, Any]) -> str:
         met = _check(fn.get("wall_s"), lambda v: v < 5 and fn.get("ran", 0) >= 40)
         lines.append(_row(f"functional audit ({fn.get('ran')} items) wall time", fn.get("wall_s"), "s",
                           "< 5 s for >= 40 items", met))
+    bare = _get(r, "audit", "functional_without_prometheus")
+    if bare:
+        lines.append(_row(f"functional audit without Prometheus ({bare.get('ran')} items)", bare.get("wall_s"), "s",
+                          "< 5 s for >= 40 items", _check(bare.get("wall_s"), lambda v: v < 5 and bare.get("ran", 0) >= 40)))
     full = _get(r, "audit", "full")
     if full:
         lines.append(_row(f"full audit wall time ({full.get('configured_load_and_fault_s')} s of load and faults "
