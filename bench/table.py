@@ -55,15 +55,13 @@ def markdown_table(r: dict[str, Any]) -> str:
         lines.append(_row(f"{server} proxy: 100 ms latency toxic, median error (p99 "
                           f"{_get(r, 'proxy', server, 'latency_toxic_100ms', 'p99_ms')} ms)", err, "ms", "within 2 ms",
                           _check(err, lambda v: abs(v) <= 2)))
-    fn = _get(r, "audit", "functional")
-    if fn:
-        met = _check(fn.get("wall_s"), lambda v: v < 5 and fn.get("ran", 0) >= 40)
-        lines.append(_row(f"functional audit ({fn.get('ran')} items) wall time", fn.get("wall_s"), "s",
-                          "< 5 s for >= 40 items", met))
-    bare = _get(r, "audit", "functional_without_prometheus")
-    if bare:
-        lines.append(_row(f"functional audit without Prometheus ({bare.get('ran')} items)", bare.get("wall_s"), "s",
-                          "< 5 s for >= 40 items", _check(bare.get("wall_s"), lambda v: v < 5 and bare.get("ran", 0) >= 40)))
+    for key, label in (("functional", "functional audit"),
+                       ("functional_without_prometheus", "functional audit without Prometheus")):
+        run = _get(r, "audit", key)
+        if run:
+            met = _check(run.get("wall_s"), lambda v, run=run: v < 5 and run.get("ran", 0) >= 40)
+            lines.append(_row(f"{label} ({run.get('ran')} items) wall time", run.get("wall_s"), "s",
+                              "< 5 s for >= 40 items", met))
     full = _get(r, "audit", "full")
     if full:
         lines.append(_row(f"full audit wall time ({full.get('configured_load_and_fault_s')} s of load and faults "
