@@ -18,6 +18,7 @@ import uvicorn
 from system_under_test.config import ConfigError, load_settings
 from system_under_test.defects import describe_all
 from system_under_test.logs import configure_logging
+from system_under_test.serving import TimedH11Protocol
 
 EXIT_CONFIG = 2
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     config = uvicorn.Config(
         app, host=args.host, port=args.port, workers=1, access_log=False, log_config=None,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s), server_header=False,
-        proxy_headers=False, lifespan="on",
+        proxy_headers=False, lifespan="on", http=TimedH11Protocol,
     )
     server_class = AbruptServer if "no_graceful_shutdown" in settings.defects else uvicorn.Server
     server = server_class(config)

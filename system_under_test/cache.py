@@ -3,12 +3,19 @@
 A Redis outage degrades the cache rather than the service: reads count as misses, writes are
 skipped, /ready reports ``degraded``, and requests are served from upstream. With the
 ``no_cache_fallback`` defect a Redis error propagates and fails the request.
+
+Each entry lives a little less than CACHE_TTL_S, by a random fraction up to ``TTL_JITTER``:
+entries written together (a service start, a burst of new wallets) do not all expire in the
+same instant, so refreshes spread out instead of arriving as one wave of misses. No entry
+outlives CACHE_TTL_S. Concurrent misses for one key are coalesced above the cache, in
+portfolio.py, for every backend.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,6 +24,13 @@ from typing import Any, Protocol
 from system_under_test.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+TTL_JITTER = 0.2
+
+
+def jittered_ttl(ttl_s: float, jitter: float) -> float:
+    """A TTL between ``ttl_s * (1 - jitter)`` and ``ttl_s``."""
+    return ttl_s * (1 - jitter * random.random())
 
 
 class Cache(Protocol):
@@ -31,8 +45,10 @@ class Cache(Protocol):
 class MemoryCache:
     backend = "memory"
 
-    def __init__(self, *, ttl_s: float, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, ttl_s: float, max_entries: int, jitter: float = TTL_JITTER,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl_s = ttl_s
+        self._jitter = jitter
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
@@ -49,7 +65,7 @@ class MemoryCache:
         return value
 
     async def set(self, key: str, value: dict[str, Any]) -> None:
-        self._entries[key] = (self._clock() + self._ttl_s, value)
+        self._entries[key] = (self._clock() + jittered_ttl(self._ttl_s, self._jitter), value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
@@ -64,7 +80,8 @@ class MemoryCache:
 class RedisCache:
     backend = "redis"
 
-    def __init__(self, url: str, *, ttl_s: float, metrics: Metrics, fail_open: bool = True) -> None:
+    def __init__(self, url: str, *, ttl_s: float, metrics: Metrics, fail_open: bool = True,
+                 jitter: float = TTL_JITTER) -> None:
         # Imported here so that deployments without REDIS_URL do not pay for the import.
         import redis.asyncio as aioredis
         from redis.exceptions import RedisError
@@ -72,7 +89,8 @@ class RedisCache:
         self._errors: type[Exception] = RedisError
         self._redis = aioredis.Redis.from_url(
             url, socket_connect_timeout=0.25, socket_timeout=0.25, health_check_interval=10)
-        self._ttl_ms = int(ttl_s * 1000)
+        self._ttl_s = ttl_s
+        self._jitter = jitter
         self._metrics = metrics
         self._fail_open = fail_open
         self._last_error: str | None = None
@@ -96,7 +114,8 @@ class RedisCache:
 
     async def set(self, key: str, value: dict[str, Any]) -> None:
         try:
-            await self._redis.set(key, json.dumps(value), px=self._ttl_ms)
+            ttl_ms = max(1, int(jittered_ttl(self._ttl_s, self._jitter) * 1000))
+            await self._redis.set(key, json.dumps(value), px=ttl_ms)
         except self._errors as exc:
             self._failed(exc, "set")
 

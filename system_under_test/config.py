@@ -60,6 +60,7 @@ class Settings(BaseModel):
     db_connect_timeout_s: Annotated[int, Field(ge=2)] = Field(default=3, alias="DB_CONNECT_TIMEOUT_S")
     db_statement_timeout_ms: PositiveInt = Field(default=5000, alias="DB_STATEMENT_TIMEOUT_MS")
     db_call_timeout_s: PositiveFloat = Field(default=6.0, alias="DB_CALL_TIMEOUT_S")
+    db_busy_timeout_s: PositiveFloat = Field(default=5.0, alias="DB_BUSY_TIMEOUT_S")
     redis_url: str = Field(default="", alias="REDIS_URL")
     cache_ttl_s: PositiveFloat = Field(default=15.0, alias="CACHE_TTL_S")
     cache_max_entries: PositiveInt = Field(default=10_000, alias="CACHE_MAX_ENTRIES")

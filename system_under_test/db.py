@@ -5,16 +5,28 @@ configuration: a pool timeout, a pre-ping on checkout (so the pool heals when a 
 back), and on PostgreSQL a connect timeout and a server-side statement timeout.
 The functions here are synchronous; the async routes call them through
 :class:`system_under_test.dbcalls.DatabaseCalls`, which adds a deadline per call.
+
+SQLite is set up for concurrent requests: WAL journal (readers never block the writer, nor the
+writer the readers), ``synchronous=NORMAL`` (no fsync per commit in WAL mode; a power cut may
+lose the last commits, never corrupt the file), and a busy timeout (DB_BUSY_TIMEOUT_S). SQLite
+admits one writer at a time; writers that find it busy sleep and poll with a growing back-off,
+which makes write latency erratic and, on a loaded host, can exhaust the busy timeout
+("database is locked").
+:class:`WriteGate` therefore queues this process's write transactions on a lock, which hands
+the database from one writer to the next without polling. On PostgreSQL it does nothing.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +49,7 @@ def create_db_engine(settings: Settings) -> Engine:
         raise ValueError(f"DATABASE_URL: unsupported database '{url.get_backend_name()}'")
     if url.database and url.database != ":memory:":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": settings.db_pool_timeout_s,
+    engine = create_engine(url, connect_args={"timeout": settings.db_busy_timeout_s,
                                               "check_same_thread": False}, **pool_args)
     _make_sqlite_transactional(engine)
     return engine
@@ -53,19 +65,52 @@ def postgresql_connect_args(settings: Settings) -> dict[str, Any]:
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (DDL included)."""
+    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (DDL included);
+    WAL journal and synchronous=NORMAL on every connection."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+class WriteBusy(Exception):
+    """This process's SQLite write lock was not free within the busy timeout."""
+
+
+class WriteGate:
+    """Where write transactions begin: one at a time per process on SQLite, freely on PostgreSQL.
+
+    The lock is taken before a pooled connection is checked out, so queued writers hold no
+    connection while they wait. Share one gate between every repository of an engine.
+    """
+
+    def __init__(self, engine: Engine, *, timeout_s: float) -> None:
+        self._engine = engine
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        if self._lock is None:
+            with self._engine.begin() as conn:
+                yield conn
+            return
+        if not self._lock.acquire(timeout=self._timeout_s):
+            raise WriteBusy(f"no turn to write within {self._timeout_s} s")
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        finally:
+            self._lock.release()
 
 
 def ping(engine: Engine) -> float:
@@ -84,13 +129,14 @@ class StoredResponse:
 
 
 class OrderRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, writes: WriteGate) -> None:
         self._engine = engine
+        self._writes = writes
 
     def insert(self, row: dict[str, Any]) -> bool:
         """Insert an order; False when (client_id, idempotency_key) already exists."""
         try:
-            with self._engine.begin() as conn:
+            with self._writes.begin() as conn:
                 conn.execute(text(
                     "INSERT INTO orders (id, client_id, idempotency_key, request_hash, chain, address, side,"
                     " asset, amount, status_code, response_body, created_at) VALUES (:id, :client_id,"
@@ -121,18 +167,19 @@ class OrderRepository:
 class JobRepository:
     _COLUMNS = "id, client_id, kind, status, params, result, error, request_id, created_at, updated_at"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, writes: WriteGate) -> None:
         self._engine = engine
+        self._writes = writes
 
     def insert(self, row: dict[str, Any]) -> None:
-        with self._engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(text(
                 f"INSERT INTO jobs ({self._COLUMNS}) VALUES (:id, :client_id, :kind, :status, :params,"
                 " :result, :error, :request_id, :created_at, :updated_at)"), row)
 
     def update(self, job_id: str, *, status: str, updated_at: str,
                result: str | None = None, error: str | None = None) -> None:
-        with self._engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(text(
                 "UPDATE jobs SET status = :status, result = :result, error = :error, updated_at = :updated_at"
                 " WHERE id = :id"),

@@ -16,7 +16,8 @@ Translated at this boundary into :class:`~system_under_test.errors.DatabaseUnava
     sqlalchemy.exc.TimeoutError: no pooled connection in time   pool_exhausted
     connection refused, lost or invalidated (OperationalError,
     InterfaceError, any DBAPIError that invalidated the link)   connection
-    SQLite busy, locked, unable to open or read the file        busy
+    SQLite busy, locked, unable to open or read the file,
+    or no turn at this process's SQLite write lock (WriteBusy)  busy
 
 Any other database error (a constraint, a malformed query) is a bug and stays a 500.
 :func:`database_error_handler` applies the same rule to database errors raised outside ``run``.
@@ -36,6 +37,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
+from system_under_test.db import WriteBusy
 from system_under_test.errors import DatabaseUnavailable, api_error_handler
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,15 @@ QUERY_CANCELED = "57014"
 _SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
 
 # The exception classes database_error_handler is registered for (see app.py).
-DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError, WriteBusy)
 
 
 def unavailable_cause(exc: BaseException) -> str | None:
     """Why the database could not serve a call, or None when the failure is not the database's."""
     if isinstance(exc, sa_exc.TimeoutError):
         return "pool_exhausted"
+    if isinstance(exc, WriteBusy):
+        return "busy"
     if not isinstance(exc, sa_exc.DBAPIError):
         return None
     if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:

@@ -68,9 +68,10 @@ _DEFECTS: tuple[Defect, ...] = (
     Defect("no_auth", "API keys are not required on /v1.", "GET /v1/... without X-API-Key is not answered 401."),
     Defect("no_cache_fallback", "A cache (Redis) outage fails requests instead of degrading to upstream reads.",
            "With REDIS_URL pointing at a dead Redis, portfolio reads answer 500; /ready shows no degradation."),
-    Defect("hardcoded_secret", "A credential is hard-coded in source (defects_assets/hardcoded_secret_config.py).",
-           "Static: a secret scan of system_under_test/defects_assets/ finds an AWS-style key; with the "
-           "defect on, the service also loads that module at start-up."),
+    Defect("hardcoded_secret", "A credential hard-coded in source (defects_assets/hardcoded_secret_config.py) "
+           "is written into the configuration folder at start-up ({DATA_DIR}/config/credentials.env).",
+           "A secret scan of the service's runtime files (DATA_DIR) finds an AWS-style key only with the "
+           "defect on; without it the service writes no credentials file."),
 )
 
 REGISTRY: dict[str, Defect] = {defect.name: defect for defect in _DEFECTS}

@@ -20,6 +20,7 @@ from system_under_test.errors import PayloadTooLarge, error_json, internal_error
 from system_under_test.logs import request_id_var
 from system_under_test.metrics import Metrics
 from system_under_test.security import API_CSP, API_KEY_HEADER, DOCS_CSP, SECURITY_HEADERS
+from system_under_test.serving import RECEIVED_AT
 
 access_log = logging.getLogger("wallet_api.access")
 error_log = logging.getLogger("wallet_api.errors")
@@ -53,9 +54,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        headers = Headers(scope=scope)
         state: dict[str, Any] = scope.setdefault("state", {})
+        started = state.get(RECEIVED_AT) or time.perf_counter()  # see serving.py
+        headers = Headers(scope=scope)
         request_id = None
         if "no_request_id" not in self.defects:
             request_id = accept_request_id(headers.get(REQUEST_ID_HEADER))

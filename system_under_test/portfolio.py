@@ -1,8 +1,28 @@
-"""Portfolio reads: validate, consult the cache, fetch from providers, shape the answer."""
+"""Portfolio reads: validate, consult the cache, fetch from providers, shape the answer.
+
+Reads never stampede upstream when entries expire under load:
+
+* Coalescing (singleflight.py): of the concurrent misses for one wallet, the first fetches from
+  upstream and stores the answer; the others wait for that fetch.
+* Refresh ahead: a hit on an entry older than ``REFRESH_AHEAD`` of CACHE_TTL_S is answered from
+  the cache at once and starts a background refresh of that entry (coalesced too, so at most one
+  per key at a time). A wallet read steadily is refreshed before it expires, and its readers do
+  not wait for upstream. Nothing older than CACHE_TTL_S is ever served: an entry that was not
+  refreshed in time expires as usual, and the next read is a miss.
+
+Metrics: ``cache_hits_total`` counts answers read from the cache; ``cache_misses_total`` counts
+misses that fetched from upstream (one per upstream fetch on a request's path);
+``cache_coalesced_total`` counts misses that waited for a fetch already in flight (neither a hit
+nor an upstream call); ``cache_refreshes_total`` counts background refreshes. A waiter's answer
+carries the fetch's ``source`` (primary or fallback); an upstream call carries the request id of
+the request that started it. Under the ``no_cache`` defect nothing is cached, coalesced or
+refreshed: every request fetches on its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,8 +35,12 @@ from system_under_test.defects import Defects
 from system_under_test.errors import ApiError, ErrorCode
 from system_under_test.metrics import Metrics
 from system_under_test.providers import AllProvidersFailed, ProviderPool
+from system_under_test.singleflight import SingleFlight
+
+log = logging.getLogger(__name__)
 
 SLOW_ENDPOINT_DELAY_S = 0.12
+REFRESH_AHEAD = 0.7  # of CACHE_TTL_S; entries live between 0.8 and 1.0 of it (cache.TTL_JITTER)
 
 
 class Balance(BaseModel):
@@ -49,7 +73,8 @@ def upstream_error(exc: AllProvidersFailed) -> ApiError:
 def resolve_chain(name: str) -> Chain:
     chain = CHAINS.get(name.lower())
     if chain is None:
-        raise ApiError(404, ErrorCode.UNSUPPORTED_CHAIN, f"unsupported chain '{name}'",
+        # The message never repeats the input: the caller knows what they sent.
+        raise ApiError(404, ErrorCode.UNSUPPORTED_CHAIN, "unsupported chain; see details.supported",
                        details={"supported": sorted(CHAINS)})
     return chain
 
@@ -66,11 +91,14 @@ def _balance(asset: str, symbol: str, decimals: int, raw: int) -> Balance:
 
 
 class PortfolioService:
-    def __init__(self, *, pool: ProviderPool, cache: Cache, metrics: Metrics, defects: Defects) -> None:
+    def __init__(self, *, pool: ProviderPool, cache: Cache, metrics: Metrics, defects: Defects,
+                 cache_ttl_s: float) -> None:
         self._pool = pool
         self._cache = cache
+        self._refresh_after_s = cache_ttl_s * REFRESH_AHEAD
         self._metrics = metrics
         self._defects = defects
+        self._flights: SingleFlight[Portfolio] | None = None if "no_cache" in defects else SingleFlight()
 
     def validate(self, chain_name: str, address: str) -> tuple[Chain, str]:
         chain = resolve_chain(chain_name)
@@ -90,8 +118,29 @@ class PortfolioService:
         cached = await self._cache.get(key)
         if cached is not None:
             self._metrics.cache_hits.inc()
-            return Portfolio.model_validate({**cached, "source": "cache"})
-        self._metrics.cache_misses.inc()
+            portfolio = Portfolio.model_validate({**cached, "source": "cache"})
+            if self._flights is not None and key not in self._flights and self._due(portfolio):
+                self._flights.board(key, lambda: self._refresh(key, chain, address, request_id))
+                self._metrics.cache_refreshes.inc()
+            return portfolio
+        if self._flights is None:
+            self._metrics.cache_misses.inc()
+            return await self._fetch(chain, address, request_id)
+        flight = self._flights.board(key, lambda: self._fetch_and_store(key, chain, address, request_id))
+        (self._metrics.cache_coalesced if flight.shared else self._metrics.cache_misses).inc()
+        return await flight.wait()
+
+    def _due(self, portfolio: Portfolio) -> bool:
+        return (datetime.now(UTC) - portfolio.fetched_at).total_seconds() >= self._refresh_after_s
+
+    async def _refresh(self, key: str, chain: Chain, address: str, request_id: str | None) -> Portfolio:
+        try:
+            return await self._fetch_and_store(key, chain, address, request_id)
+        except ApiError as exc:
+            log.warning("cache refresh failed; the entry expires as usual", extra={"code": exc.code.value})
+            raise
+
+    async def _fetch_and_store(self, key: str, chain: Chain, address: str, request_id: str | None) -> Portfolio:
         portfolio = await self._fetch(chain, address, request_id)
         await self._cache.set(key, portfolio.model_dump(mode="json", exclude={"source"}))
         return portfolio

@@ -161,8 +161,12 @@ class Provider:
             if item is None:
                 raise TransientProviderError(self.name, f"JSON-RPC response {i} missing")
             if "error" in item:
-                message = str(item["error"].get("message", "error"))[:200]
-                raise RejectedProviderError(self.name, f"JSON-RPC error: {message}", 200)
+                # The provider's own message may repeat our parameters (the address); only its
+                # numeric code goes into the reason, which reaches clients in error details.
+                error = item["error"] if isinstance(item["error"], dict) else {}
+                code = error.get("code")
+                raise RejectedProviderError(
+                    self.name, f"JSON-RPC error {code if isinstance(code, int) else 'without code'}", 200)
             results.append(item.get("result"))
         return results
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
 from system_under_test.circuit import CircuitBreaker
 from system_under_test.config import Settings
-from system_under_test.db import JobRepository, OrderRepository, create_db_engine
+from system_under_test.db import JobRepository, OrderRepository, WriteGate, create_db_engine
 from system_under_test.dbcalls import DatabaseCalls
 from system_under_test.defects import Defects
 from system_under_test.jobs import JobRunner
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # With the no_timeout defect the read timeout is effectively unbounded.
 NO_TIMEOUT_READ_S: float | None = None
+# The configuration folder inside DATA_DIR (only the hardcoded_secret defect writes to it).
+CONFIG_DIR = "config"
 
 
 @dataclass
@@ -91,22 +93,32 @@ def _build_pool(settings: Settings, metrics: Metrics) -> ProviderPool:
     return ProviderPool(providers, use_fallback="no_fallback" not in defects)
 
 
+def _bake_in_credentials(settings: Settings) -> None:
+    """The hardcoded_secret defect: load the credential from source and write it into configuration."""
+    from system_under_test.defects_assets import hardcoded_secret_config
+
+    path = hardcoded_secret_config.write_credentials_file(settings.data_dir / CONFIG_DIR)
+    log.warning("hardcoded_secret defect: credentials written into the configuration folder",
+                extra={"path": str(path)})
+
+
 def build_services(settings: Settings) -> Services:
     defects = settings.defects
     if "hardcoded_secret" in defects:
-        from system_under_test.defects_assets import hardcoded_secret_config  # noqa: F401
-
-        log.warning("hardcoded_secret defect: credentials module loaded from source")
+        _bake_in_credentials(settings)
     metrics = Metrics()
     engine = create_db_engine(settings)
+    writes = WriteGate(engine, timeout_s=settings.db_busy_timeout_s)
     db = DatabaseCalls(timeout_s=settings.db_call_timeout_s)
     cache = _build_cache(settings, metrics)
     pool = _build_pool(settings, metrics)
-    portfolio = PortfolioService(pool=pool, cache=cache, metrics=metrics, defects=defects)
-    jobs = JobRunner(repo=JobRepository(engine), db=db, portfolio=portfolio, metrics=metrics,
+    portfolio = PortfolioService(pool=pool, cache=cache, metrics=metrics, defects=defects,
+                                 cache_ttl_s=settings.cache_ttl_s)
+    jobs = JobRunner(repo=JobRepository(engine, writes=writes), db=db, portfolio=portfolio, metrics=metrics,
                      workers=settings.job_workers)
     return Services(
-        settings=settings, defects=defects, metrics=metrics, engine=engine, db=db, orders=OrderRepository(engine),
+        settings=settings, defects=defects, metrics=metrics, engine=engine, db=db,
+        orders=OrderRepository(engine, writes=writes),
         cache=cache, pool=pool, portfolio=portfolio, jobs=jobs, limiter=RateLimiter(),
         keys=KeyStore(settings.api_keys, plaintext="plaintext_keys" in defects),
         tier_limits={

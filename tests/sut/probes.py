@@ -22,6 +22,7 @@ import httpx
 from tests.sut.conftest import Api, Upstreams, free_port, random_address
 
 FIXTURE_500_ADDRESS = "0x0000000000000000000000000000000000000500"
+AWS_ACCESS_KEY = re.compile(r"AKIA[0-9A-Z]{16}")
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,13 @@ def graceful_shutdown(api: Api, _: Upstreams) -> None:
     assert outcome.get("status") == 200, f"in-flight request lost: {outcome}"
 
 
+def no_baked_in_credentials(api: Api, _: Upstreams) -> None:
+    """A scan of the running service's files (DATA_DIR) finds no credential."""
+    found = [path.relative_to(api.data_dir) for path in sorted(api.data_dir.rglob("*"))
+             if path.is_file() and AWS_ACCESS_KEY.search(path.read_text(errors="replace"))]
+    assert not found, f"credentials in the service's files: {found}"
+
+
 PROBES: dict[str, Probe] = {
     "no_rate_limit": Probe(rate_limit, fresh=True),
     "no_retry_after": Probe(retry_after, fresh=True),
@@ -330,4 +338,5 @@ PROBES: dict[str, Probe] = {
     "no_input_validation": Probe(input_validation),
     "no_auth": Probe(authentication),
     "no_cache_fallback": Probe(cache_fallback, fresh=True, env=dead_redis),
+    "hardcoded_secret": Probe(no_baked_in_credentials),
 }

@@ -169,3 +169,27 @@ def test_upstream_control_is_documented_and_loopback(upstreams: Upstreams) -> No
     assert upstreams.primary.stats()["pending_faults"][0]["count"] == 2
     bad = httpx.post(f"{upstreams.primary.url}/control", json={"fault": "status", "count": 0})
     assert bad.status_code == 422
+
+
+def test_error_messages_never_reflect_the_input(shared_api: Api) -> None:
+    marker = "Reflected<b>7f3a"
+    address = random_address()
+    with shared_api.client() as client:
+        chain = client.get(f"/v1/wallets/{marker}/{address}/portfolio")
+        responses = [
+            chain,
+            client.get(f"/v1/wallets/ethereum/{marker}/portfolio"),
+            client.get(f"/v1/jobs/{marker}"),
+            client.get(f"/v1/{marker}"),
+            client.post("/v1/orders", json=order_body() | {"asset": marker, "side": marker},
+                        headers={"Idempotency-Key": uuid.uuid4().hex}),
+            client.post("/v1/orders", json=order_body(), headers={"Idempotency-Key": f"{marker} x"}),
+            client.post("/v1/reports", json={"chain": marker, "addresses": [address]}),
+        ]
+    assert chain.status_code == 404
+    error = chain.json()["error"]
+    assert error["code"] == "UNSUPPORTED_CHAIN"
+    assert error["details"]["supported"] == ["arbitrum", "base", "ethereum", "optimism", "polygon"]
+    for response in responses:
+        assert response.status_code >= 400
+        assert marker not in response.text and marker.lower() not in response.text, response.text

@@ -32,8 +32,9 @@ from system_under_test.config import load_settings
 from system_under_test.db import create_db_engine
 from system_under_test.dbcalls import DatabaseCalls
 from system_under_test.errors import DatabaseUnavailable
-from tests.sut.conftest import Api, ApiFactory, free_port, random_address
+from tests.sut.conftest import Api, ApiFactory, Upstreams, free_port, random_address
 from tests.sut.probes import order_body
+from tests.sut.test_coalescing import assert_misses_coalesced
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -158,6 +159,12 @@ def test_redis_mode_and_degradation(api_factory: ApiFactory,
         errors = [line for line in client.get("/metrics").text.splitlines()
                   if line.startswith("cache_errors_total ")]
     assert errors and float(errors[0].split()[1]) >= 1
+
+
+def test_redis_mode_coalesces_concurrent_misses(api_factory: ApiFactory, upstreams: Upstreams,
+                                                redis_server: tuple[int, subprocess.Popen[bytes]]) -> None:
+    port, _ = redis_server
+    assert_misses_coalesced(api_factory.start(env={"REDIS_URL": f"redis://127.0.0.1:{port}/0"}), upstreams)
 
 
 @pytest.fixture

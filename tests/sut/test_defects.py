@@ -8,12 +8,9 @@ from system_under_test.defects import REGISTRY
 from tests.sut.conftest import Api, ApiFactory, Upstreams
 from tests.sut.probes import PROBES
 
-# Static defects have no runtime probe; test_static.py covers them.
-STATIC_DEFECTS = {"hardcoded_secret"}
-
 
 def test_every_defect_has_a_probe() -> None:
-    assert set(PROBES) | STATIC_DEFECTS == set(REGISTRY)
+    assert set(PROBES) == set(REGISTRY)
     assert len(REGISTRY) >= 22
 
 

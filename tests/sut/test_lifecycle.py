@@ -6,6 +6,7 @@ import subprocess
 
 from system_under_test.defects import REGISTRY
 from tests.sut.conftest import PYTHON, REPO_ROOT, ApiFactory, base_env, random_address
+from tests.sut.probes import AWS_ACCESS_KEY
 
 
 def run_service(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -43,3 +44,13 @@ def test_restart_keeps_data_and_applies_no_migration_twice(api_factory: ApiFacto
                                                                               "asset", "amount")})
     assert replay.headers.get("Idempotent-Replayed") == "true"
     assert '"migrations_applied":[]' in again.log_text()
+
+
+def test_hardcoded_secret_is_baked_into_configuration_only_with_the_defect(api_factory: ApiFactory) -> None:
+    clean = api_factory.start()
+    assert not (clean.data_dir / "config").exists()
+    flawed = api_factory.start(defects=("hardcoded_secret",))
+    credentials = flawed.data_dir / "config" / "credentials.env"
+    assert AWS_ACCESS_KEY.search(credentials.read_text())
+    assert "hardcoded_secret defect" in flawed.log_text()
+    assert not AWS_ACCESS_KEY.search(flawed.log_text()), "the log names the file, never the credential"
