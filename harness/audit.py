@@ -105,10 +105,10 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
     spec_and_dir = None if options.base_url else load_target(target_path(options, loaded))
     planned = plan(loaded, registry)
     run_id = new_run_id(loaded.checklist.meta.id)
-    run_dir = options.out_dir / run_id
+    run_dir = (options.out_dir / run_id).resolve()  # subprocesses (Locust, schemathesis) run elsewhere
     journal = Journal(run_dir / "journal.jsonl")
     state = _State()
-    ledger_dir = options.out_dir / ".ledger"
+    ledger_dir = options.out_dir.resolve() / ".ledger"
     state.notes += [f"Recovered from an earlier run: {line}" for line in await recover(ledger_dir)]
     ledger = Ledger(ledger_dir, run_id)
     started, started_mono = dt.datetime.now(dt.UTC), time.monotonic()

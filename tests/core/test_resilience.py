@@ -146,3 +146,31 @@ def test_sigterm_during_a_load_test_stops_locust_and_writes_a_partial_report(wri
     results = json.loads((out / "latest" / "results.json").read_text())
     assert results["interrupted"] == "SIGTERM" and results["complete"] is False
     assert {i["id"]: i["status"] for i in results["items"]}["page"] == "passed"
+
+
+def test_a_relative_out_folder_works_for_subprocess_checks(write_yaml, static_target, tmp_path):
+    locustfile = tmp_path / "reader.py"
+    locustfile.write_text(textwrap.dedent("""
+        from locust import FastHttpUser, constant, task
+
+        class Reader(FastHttpUser):
+            wait_time = constant(0.1)
+
+            @task
+            def root(self):
+                self.client.get("/")
+        """))
+    checklist = write_yaml("c.yaml", f"""
+        checklist: {{id: relout, title: Relative out, target: {static_target}}}
+        sections:
+          - id: s
+            title: S
+            items:
+              - {{id: load, title: Load, severity: high,
+                 check: {{type: load, locustfile: reader.py, users: 2, duration_s: 3, thresholds: {{error_rate: 1}}}}}}
+        """)
+    proc = subprocess.run([str(Path(sys.executable).parent / "harness"), "audit", checklist.name, "--out", "out",
+                           "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    results = json.loads((tmp_path / "out" / "latest" / "results.json").read_text())
+    assert results["items"][0]["status"] == "passed", results["items"][0]["message"]
+    assert proc.returncode == 0
