@@ -43,8 +43,24 @@ def percentile(histogram: dict[int, int], total: int, fraction: float) -> float 
     return 0.0
 
 
+class Counts:
+    """Derived figures of anything with ``requests``, ``failures`` and ``expected`` counts."""
+
+    requests: int
+    failures: int
+    expected: dict[int, int]
+
+    @property
+    def error_rate_pct(self) -> float | None:
+        return 100.0 * self.failures / self.requests if self.requests else None
+
+    @property
+    def expected_total(self) -> int:
+        return sum(self.expected.values())
+
+
 @dataclass
-class NameStats:
+class NameStats(Counts):
     """One request name (or the aggregate): counts, latency percentiles in ms, request rate."""
 
     name: str
@@ -58,14 +74,6 @@ class NameStats:
     max_ms: float | None = None
     rps: float = 0.0
     methods: str = ""
-
-    @property
-    def error_rate_pct(self) -> float | None:
-        return 100.0 * self.failures / self.requests if self.requests else None
-
-    @property
-    def expected_total(self) -> int:
-        return sum(self.expected.values())
 
 
 @dataclass

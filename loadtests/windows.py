@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from loadtests.history import HistoryRow
-from loadtests.results import AGGREGATE, split_name
+from loadtests.results import AGGREGATE, Counts, split_name
 from loadtests.spec import Thresholds
 from loadtests.thresholds import AGGREGATE_SCOPE, Verdict, check_all
 
 
 @dataclass(frozen=True)
-class WindowStats:
+class WindowStats(Counts):
     """One name's figures inside one window (same fields the thresholds read)."""
 
     name: str
@@ -39,14 +39,6 @@ class WindowStats:
     p99_ms: float | None
     samples: int
     expected: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def error_rate_pct(self) -> float | None:
-        return 100.0 * self.failures / self.requests if self.requests else None
-
-    @property
-    def expected_total(self) -> int:
-        return sum(self.expected.values())
 
 
 @dataclass(frozen=True)

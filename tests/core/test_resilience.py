@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,6 +21,24 @@ from harness.placeholders import free_port
 from harness.result import Result, Status
 from tests.conftest import REFERENCE_TARGET
 from tests.core.test_provision import processes_with, wait_until_gone
+
+READER = """
+from locust import FastHttpUser, constant, task
+
+
+class Reader(FastHttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def root(self):
+        self.client.get("/")
+"""
+
+
+def write_reader(path: Path) -> Path:
+    """A locustfile that reads / every 100 ms per user."""
+    path.write_text(READER)
+    return path
 
 
 class NoParams(BaseModel):
@@ -108,17 +125,7 @@ def test_nothing_evaluated_exits_3(write_yaml, static_target, tmp_path):
 
 
 def test_sigterm_during_a_load_test_stops_locust_and_writes_a_partial_report(write_yaml, static_target, tmp_path):
-    locustfile = tmp_path / f"lf_{os.getpid()}.py"
-    locustfile.write_text(textwrap.dedent("""
-        from locust import FastHttpUser, constant, task
-
-        class Reader(FastHttpUser):
-            wait_time = constant(0.05)
-
-            @task
-            def root(self):
-                self.client.get("/")
-        """))
+    locustfile = write_reader(tmp_path / f"lf_{os.getpid()}.py")
     checklist = write_yaml("c.yaml", f"""
         checklist: {{id: loadterm, title: Load, target: {static_target}}}
         sections:
@@ -149,17 +156,7 @@ def test_sigterm_during_a_load_test_stops_locust_and_writes_a_partial_report(wri
 
 
 def test_a_relative_out_folder_works_for_subprocess_checks(write_yaml, static_target, tmp_path):
-    locustfile = tmp_path / "reader.py"
-    locustfile.write_text(textwrap.dedent("""
-        from locust import FastHttpUser, constant, task
-
-        class Reader(FastHttpUser):
-            wait_time = constant(0.1)
-
-            @task
-            def root(self):
-                self.client.get("/")
-        """))
+    write_reader(tmp_path / "reader.py")
     checklist = write_yaml("c.yaml", f"""
         checklist: {{id: relout, title: Relative out, target: {static_target}}}
         sections:
