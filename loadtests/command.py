@@ -36,10 +36,14 @@ class Profile:
 
 
 def profile(spec: LoadSpec) -> Profile:
-    """Users and pacing; with ``target_rps`` each user paces at ``target_rps / users``."""
+    """Users and pacing; with ``target_rps`` each user paces at ``target_rps / users``, with ``users``
+    and an explicit ``rps_per_user`` each user paces at that rate (the target being their product)."""
     if spec.target_rps is None:
         users = spec.users or 1
-        return Profile(users, spec.spawn_rate or min(float(users), DEFAULT_MAX_SPAWN_RATE))
+        spawn_rate = spec.spawn_rate or min(float(users), DEFAULT_MAX_SPAWN_RATE)
+        if "rps_per_user" in spec.model_fields_set:
+            return Profile(users, spawn_rate, spec.rps_per_user, users * spec.rps_per_user)
+        return Profile(users, spawn_rate)
     users = spec.users or max(1, math.ceil(spec.target_rps / spec.rps_per_user))
     spawn_rate = spec.spawn_rate or min(float(users), DEFAULT_MAX_SPAWN_RATE)
     return Profile(users, spawn_rate, spec.target_rps / users, spec.target_rps)

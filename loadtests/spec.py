@@ -81,7 +81,8 @@ class LoadSpec(_Spec):
     spawn_rate: float | None = Field(default=None, gt=0)
     duration_s: float = Field(default=10.0, gt=0, le=MAX_DURATION_S)
     target_rps: float | None = Field(default=None, gt=0, le=1_000_000)
-    rps_per_user: float = Field(default=5.0, gt=0, description="pacing per user when users is derived")
+    rps_per_user: float = Field(default=5.0, gt=0, description="pacing per user: with target_rps it sets how many "
+                                "users; with users and no target_rps each user paces at this rate")
     processes: int | None = Field(default=None, ge=1, le=64)
     workers: WorkersSpec | None = None
     env: dict[str, str] = Field(default_factory=dict)

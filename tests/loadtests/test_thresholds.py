@@ -59,3 +59,13 @@ def test_per_name_limits_and_a_name_that_never_appeared():
 def test_observation_texts():
     [verdict] = check(ThresholdSet(p95=500), stats(p95_ms=812.0))
     assert (verdict.observed_text, verdict.expected_text) == ("812 ms", "< 500 ms")
+
+
+def test_users_with_an_explicit_per_user_rate_are_paced():
+    from loadtests.command import profile
+    from loadtests.spec import LoadSpec
+
+    paced = profile(LoadSpec(locustfile="x.py", users=100, rps_per_user=1))
+    assert (paced.users, paced.pacing_rps_per_user, paced.target_rps) == (100, 1, 100)
+    unpaced = profile(LoadSpec(locustfile="x.py", users=100))
+    assert (unpaced.pacing_rps_per_user, unpaced.target_rps) == (None, None)
