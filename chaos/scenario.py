@@ -157,9 +157,13 @@ async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> boo
         try:
             fired = await alert_firing(ctx, alert.name, within_s=alert.within_s, pending_ok=alert.pending_ok)
         except PrometheusUnavailable as exc:
-            fired, detail = False, f"no Prometheus: {exc}"
-        else:
-            detail = "fired" if fired else f"not firing within {alert.within_s:g} s"
+            # Not evaluated, not failed: the alert_rules item reports the missing Prometheus.
+            detail = f"not evaluated: {exc}"
+            run.observations.append(Observation(label=f"during fault: alert {alert.name}", observed=detail,
+                                                expected="firing", ok=None))
+            run.event(f"alert {alert.name}", detail, None)
+            continue
+        detail = "fired" if fired else f"not firing within {alert.within_s:g} s"
         run.observations.append(Observation(label=f"during fault: alert {alert.name}", observed=detail,
                                             expected="firing", ok=fired))
         run.event(f"alert {alert.name}", detail, fired)
