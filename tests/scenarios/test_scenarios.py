@@ -138,3 +138,11 @@ def test_background_load_is_judged_on_baseline_and_fault_windows(scenario_checkl
     assert verdicts == {"load in the baseline window": True, "load in the fault window": False}
     series = next(e for e in item.evidence if e.kind == "timeseries")
     assert [w.label for w in series.windows] == ["baseline", "fault"]
+
+
+def test_an_alert_without_prometheus_is_not_evaluated_rather_than_failed(scenario_checklist, tmp_path):
+    scenario = {**PRIMARY_DOWN, "alerts": [{"name": "WalletApiUpstreamCircuitOpen", "within_s": 5}]}
+    item = audit(scenario_checklist(scenario), tmp_path / "out").record.items[0]
+    assert item.status == Status.PASSED, item.message
+    alert = next(e for e in item.evidence if e.kind == "observation" and "alert" in e.label)
+    assert alert.ok is None and alert.observed.startswith("not evaluated")
