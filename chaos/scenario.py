@@ -156,18 +156,14 @@ async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> boo
     for alert in alerts:
         try:
             fired = await alert_firing(ctx, alert.name, within_s=alert.within_s, pending_ok=alert.pending_ok)
+            outcome: bool | None = fired
+            detail = "fired" if fired else f"not firing within {alert.within_s:g} s"
         except PrometheusUnavailable as exc:
-            # Not evaluated, not failed: the alert_rules item reports the missing Prometheus.
-            detail = f"not evaluated: {exc}"
-            run.observations.append(Observation(label=f"during fault: alert {alert.name}", observed=detail,
-                                                expected="firing", ok=None))
-            run.event(f"alert {alert.name}", detail, None)
-            continue
-        detail = "fired" if fired else f"not firing within {alert.within_s:g} s"
+            outcome, detail = None, f"not evaluated: {exc}"  # the alert_rules item reports the missing Prometheus
         run.observations.append(Observation(label=f"during fault: alert {alert.name}", observed=detail,
-                                            expected="firing", ok=fired))
-        run.event(f"alert {alert.name}", detail, fired)
-        ok = ok and fired
+                                            expected="firing", ok=outcome))
+        run.event(f"alert {alert.name}", detail, outcome)
+        ok = ok and outcome is not False
     return ok
 
 
