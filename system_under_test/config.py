@@ -147,8 +147,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from the environment, raising ConfigError that names the variable."""
     env = os.environ if environ is None else environ
     names = {field.alias for field in Settings.model_fields.values() if field.alias}
+    values = {name: env[name] for name in names if name in env}
+    if "no_config_validation" in str(values.get("SUT_DEFECTS", "")).split(","):
+        return _lenient(values)
     try:
-        settings = Settings.model_validate({name: env[name] for name in names if name in env})
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -160,3 +163,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("; ".join(problems)) from None
     settings.check_key_hashes()
     return settings
+
+
+def _lenient(values: dict[str, str]) -> Settings:
+    """The no_config_validation defect: drop what does not validate and carry on with defaults."""
+    kept = dict(values)
+    for _ in range(len(values) + 1):
+        try:
+            return Settings.model_validate({"API_KEYS": "free:" + "0" * 64, "UPSTREAM_PRIMARY_URL": "http://127.0.0.1:9",
+                                            **kept})
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not bad & kept.keys():
+                raise ConfigError(str(exc)) from None
+            for name in bad:
+                kept.pop(name, None)
+    raise ConfigError("configuration could not be read")

@@ -63,6 +63,8 @@ _DEFECTS: tuple[Defect, ...] = (
     Defect("unstructured_logs", "Request log lines are plain text instead of one JSON object per line.",
            "Log lines on stdout do not parse as JSON."),
     Defect("no_metrics", "/metrics is not served.", "GET /metrics answers 404."),
+    Defect("no_config_validation", "Invalid or missing variables are ignored and defaults used at start-up.",
+           "The service starts with UPSTREAM_READ_TIMEOUT_S=-1 or without API_KEYS instead of refusing to."),
     Defect("no_input_validation", "Wallet addresses are neither validated nor normalised.",
            "A malformed address is not answered 422 and reaches the upstream provider."),
     Defect("no_auth", "API keys are not required on /v1.", "GET /v1/... without X-API-Key is not answered 401."),

@@ -313,6 +313,18 @@ def no_baked_in_credentials(api: Api, _: Upstreams) -> None:
     assert not found, f"credentials in the service's files: {found}"
 
 
+def config_validated(api: Api, _: Upstreams) -> None:
+    """The service's own configuration (with its defects) refuses an invalid variable, naming it."""
+    from system_under_test.config import ConfigError, load_settings
+
+    try:
+        load_settings({**api.env, "UPSTREAM_READ_TIMEOUT_S": "-1"})
+    except ConfigError as exc:
+        assert "UPSTREAM_READ_TIMEOUT_S" in str(exc)
+    else:
+        raise AssertionError("an invalid UPSTREAM_READ_TIMEOUT_S was accepted")
+
+
 PROBES: dict[str, Probe] = {
     "no_rate_limit": Probe(rate_limit, fresh=True),
     "no_retry_after": Probe(retry_after, fresh=True),
@@ -339,4 +351,5 @@ PROBES: dict[str, Probe] = {
     "no_auth": Probe(authentication),
     "no_cache_fallback": Probe(cache_fallback, fresh=True, env=dead_redis),
     "hardcoded_secret": Probe(no_baked_in_credentials),
+    "no_config_validation": Probe(config_validated),
 }
