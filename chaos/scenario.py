@@ -175,28 +175,16 @@ async def _recover(params: ScenarioParams, ctx: CheckContext, client: httpx.Asyn
         attempts += 1
         observations, exchanges = await run_probes(client, probes, ctx)
         elapsed = time.monotonic() - started
-        if holds(observations):
-            run.event("recovered", f"steady state back after {elapsed:.2f} s ({attempts} attempts)", True)
-            run.observations.append(
-                Observation(
-                    label="recovery",
-                    observed=f"{elapsed:.2f} s",
-                    expected=f"<= {params.recovery.within_s:g} s",
-                    ok=True,
-                )
-            )
-            return elapsed
-        if elapsed >= params.recovery.within_s:
-            run.observe("recovery", observations, exchanges)
-            run.observations.append(
-                Observation(
-                    label="recovery",
-                    observed=f"not within {elapsed:.2f} s",
-                    expected=f"<= {params.recovery.within_s:g} s",
-                    ok=False,
-                )
-            )
-            return None
+        recovered = holds(observations)
+        if recovered or elapsed >= params.recovery.within_s:
+            if recovered:
+                run.event("recovered", f"steady state back after {elapsed:.2f} s ({attempts} attempts)", True)
+            else:
+                run.observe("recovery", observations, exchanges)
+            observed = f"{elapsed:.2f} s" if recovered else f"not within {elapsed:.2f} s"
+            run.observations.append(Observation(label="recovery", observed=observed,
+                                                expected=f"<= {params.recovery.within_s:g} s", ok=recovered))
+            return elapsed if recovered else None
         await asyncio.sleep(params.recovery.interval_s)
 
 
