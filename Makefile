@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,reference]'
 	@touch $(STAMP)
 
 audit: $(STAMP)
@@ -36,7 +36,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy harness checks loadtests chaos reports
+	$(BIN)/python .ci/typecheck
 
 validate: $(STAMP)
 	$(BIN)/harness validate checklists/*.yaml
@@ -59,7 +59,7 @@ audit-all: $(STAMP)
 		echo "== $$checklist"; \
 		$(BIN)/harness audit $$checklist --quiet $(AUDIT_ARGS) || true; \
 	done
-	$(BIN)/python -m harness.audit_all --out reports/out $(AUDIT_ALL)
+	$(BIN)/python -m readiness_harness.audit_all --out reports/out $(AUDIT_ALL)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

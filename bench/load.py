@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from readiness_harness.checks import default_registry
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.placeholders import free_port
+from readiness_harness.provision import external_target
+
 from bench.servers import Server
-from checks import default_registry
-from harness.context import AuditEnvironment, CheckContext
-from harness.placeholders import free_port
-from harness.provision import external_target
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_fast.py"
 USERS, DURATION_S, ROUNDS = 20, 10, 2

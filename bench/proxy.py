@@ -11,9 +11,10 @@ import statistics
 import time
 from typing import Any
 
+from readiness_harness.chaos.client import ToxiproxyClient
+from readiness_harness.chaos.provider import start_toxiproxy
+
 from bench.servers import HTTP_RESPONSE, Server
-from chaos.client import ToxiproxyClient
-from chaos.provider import start_toxiproxy
 
 
 def _connect(port: int) -> socket.socket:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.bench_render import bench_render
+from readiness_harness.reports.bench_render import bench_render
 
 
 def run() -> dict[str, Any]:

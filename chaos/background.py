@@ -9,15 +9,14 @@ import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from harness.context import CheckContext
-from harness.result import Observation
-from loadtests.command import LocustFiles
-from loadtests.evidence import verdict_observations
-from loadtests.history import aggregate_rows, parse_history
-from loadtests.outcome import LoadOutcome
-from loadtests.runner import run_load
-from loadtests.spec import LoadSpec, Thresholds
+from readiness_harness.context import CheckContext
+from readiness_harness.loadtests.command import LocustFiles
+from readiness_harness.loadtests.evidence import verdict_observations
+from readiness_harness.loadtests.history import aggregate_rows, parse_history
+from readiness_harness.loadtests.outcome import LoadOutcome
+from readiness_harness.loadtests.runner import run_load
+from readiness_harness.loadtests.spec import LoadSpec, Thresholds
+from readiness_harness.result import Observation
 
 LABEL = "background"
 

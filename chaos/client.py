@@ -17,8 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
-from chaos.exceptions import (
+from readiness_harness.chaos.exceptions import (
     ChaosError,
     ToxiproxyBadRequest,
     ToxiproxyConflict,
@@ -27,7 +26,7 @@ from chaos.exceptions import (
     ToxiproxyUnreachable,
     error_for_status,
 )
-from chaos.models import Proxy, ProxySpec, Stream, Toxic
+from readiness_harness.chaos.models import Proxy, ProxySpec, Stream, Toxic
 
 __all__ = [
     "ChaosError",

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from chaos.client import ToxiproxyClient
-from chaos.exceptions import ChaosError, ToxiproxyNotFound
-from chaos.ledger import Ledger
+from readiness_harness.chaos.client import ToxiproxyClient
+from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyNotFound
+from readiness_harness.chaos.ledger import Ledger
 
 
 class ToxicSpec(BaseModel):

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from chaos.client import ToxiproxyClient
-from chaos.exceptions import ChaosError
+from readiness_harness.chaos.client import ToxiproxyClient
+from readiness_harness.chaos.exceptions import ChaosError
 
 
 class Ledger:

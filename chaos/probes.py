@@ -6,11 +6,10 @@ import asyncio
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import Exchange, RequestSpec, send
-from checks.expectations import ResponseExpect, dedupe, evaluate
-from harness.context import CheckContext
-from harness.result import Observation
+from readiness_harness.checks.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation
 
 
 class Probe(BaseModel):

@@ -5,7 +5,7 @@ In order of preference:
 1. ``TOXIPROXY_URL`` is set: use that server; nothing is started (kind ``external``).
 2. ``toxiproxy-server`` is on PATH: start it on a free loopback port (kind ``real``).
 3. Otherwise start the embedded server as a subprocess,
-   ``python -m chaos.server --host 127.0.0.1 --port 0`` (kind ``embedded``), and learn its
+   ``python -m readiness_harness.chaos.server --host 127.0.0.1 --port 0`` (kind ``embedded``), and learn its
    port from the line it prints when ready.
 
 ``close()`` stops what was started (SIGTERM, then SIGKILL after a grace period); it is
@@ -26,17 +26,14 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
 import httpx
-
-from chaos.exceptions import ToxiproxyUnreachable
+from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
 
 Kind = Literal["external", "real", "embedded"]
 READY_PREFIX = "toxiproxy listening on "
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -99,10 +96,9 @@ def _start_real(binary: str, *, env: Mapping[str, str], timeout: float, grace: f
 
 
 def _start_embedded(*, env: Mapping[str, str], timeout: float, grace: float) -> ToxiproxyHandle:
-    child_env = dict(env)
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "chaos.server", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof"]
-    process = _spawn(command, env=child_env, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+    command = [sys.executable, "-m", "readiness_harness.chaos.server", "--host", "127.0.0.1", "--port", "0",
+               "--exit-on-stdin-eof"]
+    process = _spawn(command, env=dict(env), stdout=subprocess.PIPE, stdin=subprocess.PIPE)
     handle = ToxiproxyHandle(url="", kind="embedded", version="", process=process, grace=grace)
     atexit.register(handle.close)
     try:

@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-from chaos.background import Background, BackgroundLoad
-from chaos.client import ToxiproxyClient
-from chaos.exceptions import ChaosError, ToxiproxyUnreachable
-from chaos.faults import Fault, Injector
-from chaos.probes import Probe, first_failures, holds, run_probes
-from harness.context import CheckContext
-from harness.result import Observation, Result, Timeline, TimelineEvent
+from readiness_harness.chaos.background import Background, BackgroundLoad
+from readiness_harness.chaos.client import ToxiproxyClient
+from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable
+from readiness_harness.chaos.faults import Fault, Injector
+from readiness_harness.chaos.probes import Probe, first_failures, holds, run_probes
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Timeline, TimelineEvent
 
 
 class Recovery(BaseModel):
@@ -149,8 +148,8 @@ async def _fault(
 async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> bool:
     if not alerts:
         return True
-    from checks.alert_rules import alert_firing
-    from harness.prometheus import PrometheusUnavailable
+    from readiness_harness.checks.alert_rules import alert_firing
+    from readiness_harness.prometheus import PrometheusUnavailable
 
     ok = True
     for alert in alerts:

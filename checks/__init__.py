@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import importlib
 
-from checks.registry import CheckType, Phase, Registry
+from readiness_harness.checks.registry import CheckType, Phase, Registry
 
 MODULES = (
-    "checks.http",
-    "checks.metrics",
-    "checks.attestation",
-    "checks.load",
-    "checks.sequence",
-    "checks.burst",
-    "checks.logs",
-    "checks.lifecycle",
-    "checks.chaos",
-    "checks.repository",
-    "checks.promql",
-    "checks.alert_rules",
-    "checks.openapi_fuzz",
-    "checks.secrets_scan",
-    "checks.probe",
+    "readiness_harness.checks.http",
+    "readiness_harness.checks.metrics",
+    "readiness_harness.checks.attestation",
+    "readiness_harness.checks.load",
+    "readiness_harness.checks.sequence",
+    "readiness_harness.checks.burst",
+    "readiness_harness.checks.logs",
+    "readiness_harness.checks.lifecycle",
+    "readiness_harness.checks.chaos",
+    "readiness_harness.checks.repository",
+    "readiness_harness.checks.promql",
+    "readiness_harness.checks.alert_rules",
+    "readiness_harness.checks.openapi_fuzz",
+    "readiness_harness.checks.secrets_scan",
+    "readiness_harness.checks.probe",
 )
 
 

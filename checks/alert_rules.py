@@ -18,12 +18,11 @@ from pathlib import Path
 import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.prometheus import INSTALL_HINT, PrometheusUnavailable, server_of
-from harness.redact import cut
-from harness.result import Observation, Result, Text
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.prometheus import INSTALL_HINT, PrometheusUnavailable, server_of
+from readiness_harness.redact import cut
+from readiness_harness.result import Observation, Result, Text
 
 PROMTOOL_TIMEOUT_S = 60.0
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Observation, Result, Status
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Status
 
 
 class AttestationParams(BaseModel):

@@ -7,11 +7,10 @@ from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import Exchange, RequestSpec, send
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Observation, Result, Table
+from readiness_harness.checks.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Table
 
 
 class BurstExpect(BaseModel):

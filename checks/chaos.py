@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chaos.scenario import ScenarioParams, run_scenario
-from checks.registry import Phase, Registry
+from readiness_harness.chaos.scenario import ScenarioParams, run_scenario
+from readiness_harness.checks.registry import Phase, Registry
 
 
 def register(registry: Registry) -> None:

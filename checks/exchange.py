@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.variables import fresh
-from harness.context import CheckContext
-from harness.redact import cut, redact_headers, redact_text
-from harness.result import HttpExchange
+from readiness_harness.checks.variables import fresh
+from readiness_harness.context import CheckContext
+from readiness_harness.redact import cut, redact_headers, redact_text
+from readiness_harness.result import HttpExchange
 
 
 class RequestSpec(BaseModel):

@@ -6,10 +6,9 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from checks.exchange import Exchange
-from checks.jsonpath import MISSING, lookup
-from harness.result import Observation
+from readiness_harness.checks.exchange import Exchange
+from readiness_harness.checks.jsonpath import MISSING, lookup
+from readiness_harness.result import Observation
 
 JsonType = Literal["string", "number", "integer", "boolean", "object", "array", "null"]
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pydantic import ConfigDict, Field
-
-from checks.exchange import RequestSpec, send
-from checks.expectations import ResponseExpect, evaluate
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Result
+from readiness_harness.checks.exchange import RequestSpec, send
+from readiness_harness.checks.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Result
 
 
 class HttpParams(RequestSpec):

@@ -9,12 +9,11 @@ import signal
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import RequestSpec, send
-from checks.registry import Phase, Registry
-from harness.context import CheckContext
-from harness.redact import redact_text
-from harness.result import LogExcerpt, Observation, Result
+from readiness_harness.checks.exchange import RequestSpec, send
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.redact import redact_text
+from readiness_harness.result import LogExcerpt, Observation, Result
 
 
 class ShutdownParams(BaseModel):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pydantic import ConfigDict
-
-from checks.registry import Phase, Registry
-from harness.context import CheckContext
-from harness.result import Result
-from loadtests.runner import run_load, timeout_for
-from loadtests.spec import MAX_DURATION_S, LoadSpec
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.loadtests.runner import run_load, timeout_for
+from readiness_harness.loadtests.spec import MAX_DURATION_S, LoadSpec
+from readiness_harness.result import Result
 
 
 class LoadParams(LoadSpec):

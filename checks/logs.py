@@ -8,12 +8,11 @@ import secrets
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import RequestSpec, send
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.redact import redact_text
-from harness.result import LogExcerpt, Observation, Result
+from readiness_harness.checks.exchange import RequestSpec, send
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.redact import redact_text
+from readiness_harness.result import LogExcerpt, Observation, Result
 
 
 class LogExpect(BaseModel):

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.fuzz_report import Failure, read_failures
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.redact import cut, redact_text
-from harness.result import Link, Observation, Result, Table, Text
+from readiness_harness.checks.fuzz_report import Failure, read_failures
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.redact import cut, redact_text
+from readiness_harness.result import Link, Observation, Result, Table, Text
 
 SchemathesisCheck = Literal[
     "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",

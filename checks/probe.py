@@ -13,13 +13,12 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import Exchange, RequestSpec, send
-from checks.expectations import ResponseExpect, evaluate
-from checks.jsonpath import MISSING, lookup
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Observation, Result, Table
+from readiness_harness.checks.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.jsonpath import MISSING, lookup
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Table
 
 PAYLOAD_TOKEN = "{payload}"
 DEFAULT_LEAKS = ["Traceback (most recent call last)", "Traceback", "sqlite3.", "psycopg", "SQLSTATE",

@@ -17,13 +17,12 @@ from typing import Any
 
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.prometheus import PrometheusUnavailable, server_of
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Observation, Result, Table, TimeSeries, Window
 from requests import RequestException
-
-from checks.registry import Phase, Registry
-from harness.context import CheckContext
-from harness.prometheus import PrometheusUnavailable, server_of
-from harness.record import ItemResult
-from harness.result import Observation, Result, Table, TimeSeries, Window
 
 WINDOW_TOKEN = "{window}"
 

@@ -9,11 +9,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-
-from harness.result import Result
+from readiness_harness.result import Result
 
 if TYPE_CHECKING:
-    from harness.context import CheckContext
+    from readiness_harness.context import CheckContext
 
 
 class Phase(StrEnum):

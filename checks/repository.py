@@ -17,11 +17,10 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.jsonpath import MISSING
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Observation, Result, Table
+from readiness_harness.checks.jsonpath import MISSING
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Table
 
 
 class _Params(BaseModel):

@@ -18,10 +18,9 @@ from pathlib import Path
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.registry import Registry
-from harness.context import CheckContext
-from harness.result import Observation, Result, Table
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Observation, Result, Table
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
                           ".ruff_cache", ".pytest_cache", ".hypothesis"})

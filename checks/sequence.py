@@ -8,15 +8,14 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.exchange import Exchange, RequestSpec, send
-from checks.expectations import ResponseExpect, dedupe, evaluate
-from checks.jsonpath import MISSING, lookup
-from checks.registry import Registry
-from checks.variables import Generator, generate, substitute, unresolved
-from harness.context import CheckContext
-from harness.errors import CheckFailure
-from harness.result import Observation, Result
+from readiness_harness.checks.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.checks.jsonpath import MISSING, lookup
+from readiness_harness.checks.registry import Registry
+from readiness_harness.checks.variables import Generator, generate, substitute, unresolved
+from readiness_harness.context import CheckContext
+from readiness_harness.errors import CheckFailure
+from readiness_harness.result import Observation, Result
 
 
 class Step(BaseModel):

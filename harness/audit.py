@@ -17,22 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from chaos.ledger import Ledger, recover
-from checks.registry import Phase, Registry
-from harness import verdict as verdicts
-from harness.context import AuditEnvironment
-from harness.errors import ChecklistError, Problem, TargetError
-from harness.fingerprint import fingerprint
-from harness.journal import Journal
-from harness.loader import LoadedChecklist, load_checklist
-from harness.provision import RunningTarget, external_target, provisioned
-from harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
-from harness.result import Result, Status
-from harness.runner import PlannedItem, Runner, plan, to_item_result
-from harness.services import audit_services
-from harness.signoffs import SignOffBook, load_signoffs
-from harness.target import load_target
-from reports.writer import write_reports
+from readiness_harness import verdict as verdicts
+from readiness_harness.chaos.ledger import Ledger, recover
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import AuditEnvironment
+from readiness_harness.errors import ChecklistError, Problem, TargetError
+from readiness_harness.fingerprint import fingerprint
+from readiness_harness.journal import Journal
+from readiness_harness.loader import LoadedChecklist, load_checklist
+from readiness_harness.provision import RunningTarget, external_target, provisioned
+from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.reports.writer import write_reports
+from readiness_harness.result import Result, Status
+from readiness_harness.runner import PlannedItem, Runner, plan, to_item_result
+from readiness_harness.services import audit_services
+from readiness_harness.signoffs import SignOffBook, load_signoffs
+from readiness_harness.target import load_target
 
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 

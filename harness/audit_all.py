@@ -1,4 +1,4 @@
-"""``python -m harness.audit_all CHECKLIST...``: the index page of ``make audit-all``.
+"""``python -m readiness_harness.audit_all CHECKLIST...``: the index page of ``make audit-all``.
 
 ``make audit-all`` audits each checklist in turn (a rejected or broken one does not stop the
 others); this module then collects the newest ``results.json`` of every checklist from the
@@ -14,12 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checks import default_registry
-from harness.errors import ChecklistError
-from harness.loader import load_checklist
-from harness.record import AuditRecord
-from reports.diff import find_previous
-from reports.index import write_index
+from readiness_harness.checks import default_registry
+from readiness_harness.errors import ChecklistError
+from readiness_harness.loader import load_checklist
+from readiness_harness.record import AuditRecord
+from readiness_harness.reports.diff import find_previous
+from readiness_harness.reports.index import write_index
 
 
 def latest_records(out_dir: Path, checklists: Sequence[Path]) -> tuple[list[AuditRecord], list[str]]:
@@ -43,7 +43,7 @@ def latest_records(out_dir: Path, checklists: Sequence[Path]) -> tuple[list[Audi
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.audit_all", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m readiness_harness.audit_all", description=__doc__.splitlines()[0])
     parser.add_argument("checklists", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("reports/out"), help="reports folder (default reports/out)")
     args = parser.parse_args(argv)

@@ -9,14 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from checks import default_registry
-from checks.registry import Phase, Registry
-from harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
-from harness.dependencies import PROVIDER_VARIABLE
-from harness.dependencies.models import PROVIDERS
-from harness.errors import ChecklistError, TargetError
-from harness.loader import load_checklist
-from harness.record import ItemResult
+from readiness_harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
+from readiness_harness.checks import default_registry
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.dependencies import PROVIDER_VARIABLE
+from readiness_harness.dependencies.models import PROVIDERS
+from readiness_harness.errors import ChecklistError, TargetError
+from readiness_harness.loader import load_checklist
+from readiness_harness.record import ItemResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sensitivity":
         return _sensitivity(args, registry)
     if args.command == "toxiproxy":
-        from chaos.server.__main__ import main as serve
+        from readiness_harness.chaos.server.__main__ import main as serve
 
         return serve(["--host", args.host, "--port", str(args.port)])
     return EXIT_USAGE
@@ -108,7 +108,7 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
-    from harness.sensitivity import render_table, run_matrix
+    from readiness_harness.sensitivity import render_table, run_matrix
 
     expectations = args.expectations or args.checklist.with_suffix(".sensitivity.yaml")
     phases = {Phase(p.strip()) for p in args.phases.split(",")} if args.phases else None
@@ -144,7 +144,7 @@ def _validate(files: list[Path], registry: Registry) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from harness.importer import import_markdown, parse_file
+    from readiness_harness.importer import import_markdown, parse_file
 
     if not args.markdown.is_file():
         print(f"harness: {args.markdown}: no such file", file=sys.stderr)

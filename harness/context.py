@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from harness.provision import RunningTarget
-from harness.record import ItemResult
-from harness.result import Window
-from harness.signoffs import SignOffBook
+from readiness_harness.provision import RunningTarget
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Window
+from readiness_harness.signoffs import SignOffBook
 
 
 @dataclass

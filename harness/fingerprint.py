@@ -9,8 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import harness
-from harness.provision import RunningTarget
+import readiness_harness
+from readiness_harness.provision import RunningTarget
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def git_commit(path: Path = PROJECT_ROOT) -> str:
 def fingerprint(target: RunningTarget) -> dict[str, Any]:
     proxy = target.proxy
     return {
-        "harness_version": harness.__version__,
+        "harness_version": readiness_harness.__version__,
         "git_commit": git_commit(),
         "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",

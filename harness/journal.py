@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 from pydantic import ValidationError
-
-from harness.record import ItemResult
+from readiness_harness.record import ItemResult
 
 
 class Journal:

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-
-from checks.registry import Registry
-from harness.errors import ChecklistError, Problem
-from harness.model import CheckCall, Checklist
-from harness.validation import problems_from, suggest
-from harness.yamlsrc import LineMap, format_path, parse
+from readiness_harness.checks.registry import Registry
+from readiness_harness.errors import ChecklistError, Problem
+from readiness_harness.model import CheckCall, Checklist
+from readiness_harness.validation import problems_from, suggest
+from readiness_harness.yamlsrc import LineMap, format_path, parse
 
 CALL_KEYS = ("type", "timeout", "exclusive")
 

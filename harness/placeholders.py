@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from harness.errors import TargetError
+from readiness_harness.errors import TargetError
 
 PATTERN = re.compile(r"\{((?:port|secret|proxy|env|dep)\.[A-Za-z0-9_.-]+|python|run_dir|base_url)(\|sha256)?\}")
 

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
-
-from harness.errors import TargetError
+from readiness_harness.errors import TargetError
 
 
 class ManagedProcess:

@@ -30,13 +30,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import yaml
-
-from harness.errors import HarnessError, TargetError
-from harness.placeholders import free_port
-from harness.process import ManagedProcess
+from readiness_harness.errors import HarnessError, TargetError
+from readiness_harness.placeholders import free_port
+from readiness_harness.process import ManagedProcess
 
 if TYPE_CHECKING:
-    from harness.context import AuditEnvironment
+    from readiness_harness.context import AuditEnvironment
 
 SERVICE_KEY = "prometheus"  # env.services[...] -> the base URL, once the target was scraped
 SERVER_KEY = "prometheus.server"  # env.services[...] -> the PrometheusServer

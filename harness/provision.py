@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos.ledger import Ledger
-from harness.dependencies import DependencyStack, publish
-from harness.errors import TargetError
-from harness.placeholders import Placeholders, free_port, names_in
-from harness.process import ManagedProcess
-from harness.target import TargetSpec
+from readiness_harness.chaos.ledger import Ledger
+from readiness_harness.dependencies import DependencyStack, publish
+from readiness_harness.errors import TargetError
+from readiness_harness.placeholders import Placeholders, free_port, names_in
+from readiness_harness.process import ManagedProcess
+from readiness_harness.target import TargetSpec
 
 
 @dataclass
@@ -164,8 +164,8 @@ async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
     routes += _dependency_routes(running)
     if not routes:
         return
-    from chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
-    from chaos.provider import ToxiproxyHandle, start_toxiproxy
+    from readiness_harness.chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
+    from readiness_harness.chaos.provider import ToxiproxyHandle, start_toxiproxy
 
     container = running.dependencies.toxiproxy
     try:
@@ -239,7 +239,7 @@ async def teardown(running: RunningTarget) -> None:
 
 
 async def _delete_proxies(running: RunningTarget) -> None:
-    from chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
+    from readiness_harness.chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
 
     if running.proxy is None or running._toxiproxy.kind == "embedded":
         return  # the embedded server goes away with its proxies

@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from harness.model import Severity, SourceRef
-from harness.result import Evidence, Status
+from readiness_harness.model import Severity, SourceRef
+from readiness_harness.result import Evidence, Status
 
 
 class ItemResult(BaseModel):

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from checks.registry import CheckType, Phase, Registry
-from harness.context import AuditEnvironment, CheckContext
-from harness.errors import CheckFailure
-from harness.journal import Journal
-from harness.loader import LoadedChecklist
-from harness.model import Item, Section
-from harness.record import BLOCKING_STATUSES, ItemResult
-from harness.result import Result, Status
+from readiness_harness.checks.registry import CheckType, Phase, Registry
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.errors import CheckFailure
+from readiness_harness.journal import Journal
+from readiness_harness.loader import LoadedChecklist
+from readiness_harness.model import Item, Section
+from readiness_harness.record import BLOCKING_STATUSES, ItemResult
+from readiness_harness.result import Result, Status
 
 PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from checks.registry import Phase, Registry
-from harness.audit import AuditOptions, run_audit
-from harness.errors import ChecklistError, Problem
-from harness.loader import LoadedChecklist, load_checklist, read_yaml, validate_model
-from harness.record import AuditRecord
-from harness.result import Status
-from harness.runner import plan
+from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.errors import ChecklistError, Problem
+from readiness_harness.loader import LoadedChecklist, load_checklist, read_yaml, validate_model
+from readiness_harness.record import AuditRecord
+from readiness_harness.result import Status
+from readiness_harness.runner import plan
 
 
 class DefectExpectation(BaseModel):

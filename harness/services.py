@@ -13,13 +13,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.context import AuditEnvironment
+    from readiness_harness.context import AuditEnvironment
 
 ServiceFactory = Callable[["AuditEnvironment"], AbstractAsyncContextManager[None]]
 
 
 def audit_services() -> list[ServiceFactory]:
     """The factories every audit runs, in order."""
-    from harness.prometheus import prometheus_service
+    from readiness_harness.prometheus import prometheus_service
 
     return [prometheus_service]

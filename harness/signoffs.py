@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from harness.errors import ChecklistError, Problem
-from harness.loader import read_yaml, validate_model
-from harness.record import SignOffEntry
-from harness.validation import suggest
+from readiness_harness.errors import ChecklistError, Problem
+from readiness_harness.loader import read_yaml, validate_model
+from readiness_harness.record import SignOffEntry
+from readiness_harness.validation import suggest
 
 
 class _Record(BaseModel):

@@ -6,11 +6,10 @@ import signal
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from harness.dependencies.models import DependencySpec
-from harness.errors import ChecklistError
-from harness.loader import read_yaml, validate_model
-from harness.model import ID_PATTERN
+from readiness_harness.dependencies.models import DependencySpec
+from readiness_harness.errors import ChecklistError
+from readiness_harness.loader import read_yaml, validate_model
+from readiness_harness.model import ID_PATTERN
 
 
 class _TargetModel(BaseModel):

@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-
-from harness.errors import Problem
-from harness.yamlsrc import LineMap, PathKey, format_path
+from readiness_harness.errors import Problem
+from readiness_harness.yamlsrc import LineMap, PathKey, format_path
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from harness.record import ItemResult
-from harness.result import Status
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Status
 
 PASSING = frozenset({Status.PASSED, Status.ATTESTED})
 UNSCORED = frozenset({Status.NOT_APPLICABLE, Status.SKIPPED})

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
-from harness.errors import ChecklistError, Problem
+from readiness_harness.errors import ChecklistError, Problem
 
 PathKey = tuple[str | int, ...]
 

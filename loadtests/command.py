@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.spec import LoadSpec, WorkersSpec
+from readiness_harness.loadtests.spec import LoadSpec, WorkersSpec
 
 PACING_ENV = "HARNESS_PACING_RPS_PER_USER"
 EXPECTED_ENV = "HARNESS_EXPECTED_STATUSES"
 DEFAULT_MAX_SPAWN_RATE = 100.0
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -127,8 +126,6 @@ def _worker_argv(locustfile: Path, files: LocustFiles, index: int, port: int) ->
 def environment(extra: Mapping[str, str], prof: Profile, expected: list[int]) -> dict[str, str]:
     """The inherited environment without Locust's own settings, plus what the locustfile reads."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_") and k not in (PACING_ENV, EXPECTED_ENV)}
-    path = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = f"{PROJECT_ROOT}{os.pathsep}{path}" if path else str(PROJECT_ROOT)
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     if prof.pacing_rps_per_user is not None:

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.redact import redact_text
-from harness.result import Result, Status
-from loadtests import evidence as ev
-from loadtests.command import Profile
-from loadtests.history import (
+from readiness_harness.loadtests import evidence as ev
+from readiness_harness.loadtests.command import Profile
+from readiness_harness.loadtests.history import (
     ExceptionRow,
     FailureRow,
     HistoryRow,
@@ -31,11 +29,13 @@ from loadtests.history import (
     parse_history,
     steady_rate,
 )
-from loadtests.process import LocustRun
-from loadtests.results import LoadStats, parse_json, parse_stats_csv
-from loadtests.spec import LoadSpec, Thresholds
-from loadtests.thresholds import Verdict, check_all, summary
-from loadtests.windows import WindowResult, evaluate_window
+from readiness_harness.loadtests.process import LocustRun
+from readiness_harness.loadtests.results import LoadStats, parse_json, parse_stats_csv
+from readiness_harness.loadtests.spec import LoadSpec, Thresholds
+from readiness_harness.loadtests.thresholds import Verdict, check_all, summary
+from readiness_harness.loadtests.windows import WindowResult, evaluate_window
+from readiness_harness.redact import redact_text
+from readiness_harness.result import Result, Status
 
 
 @dataclass

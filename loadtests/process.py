@@ -16,7 +16,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from loadtests.command import LocustCommand, LocustFiles
+from readiness_harness.loadtests.command import LocustCommand, LocustFiles
 
 START_MARGIN_S = 30.0  # imports, forking, workers connecting, writing reports
 STOP_GRACE_S = 10.0

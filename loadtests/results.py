@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.history import read_csv
+from readiness_harness.loadtests.history import read_csv
 
 AGGREGATE = "Aggregated"
 TAGGED = re.compile(r"^(?P<name>.*) \[(?P<status>\d{3})\]$")

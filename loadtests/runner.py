@@ -37,15 +37,15 @@ import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from harness.placeholders import free_port
-from harness.result import Status
-from loadtests.command import LocustFiles, build, profile
-from loadtests.outcome import LoadOutcome, analyse
-from loadtests.process import START_MARGIN_S, run_locust
-from loadtests.spec import LoadSpec
+from readiness_harness.loadtests.command import LocustFiles, build, profile
+from readiness_harness.loadtests.outcome import LoadOutcome, analyse
+from readiness_harness.loadtests.process import START_MARGIN_S, run_locust
+from readiness_harness.loadtests.spec import LoadSpec
+from readiness_harness.placeholders import free_port
+from readiness_harness.result import Status
 
 if TYPE_CHECKING:
-    from harness.context import CheckContext
+    from readiness_harness.context import CheckContext
 
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

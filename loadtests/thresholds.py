@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from loadtests.spec import Thresholds, ThresholdSet
+from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
 
 AGGREGATE_SCOPE = "aggregate"
 

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from loadtests.history import HistoryRow
-from loadtests.results import AGGREGATE, Counts, split_name
-from loadtests.spec import Thresholds
-from loadtests.thresholds import AGGREGATE_SCOPE, Verdict, check_all
+from readiness_harness.loadtests.history import HistoryRow
+from readiness_harness.loadtests.results import AGGREGATE, Counts, split_name
+from readiness_harness.loadtests.spec import Thresholds
+from readiness_harness.loadtests.thresholds import AGGREGATE_SCOPE, Verdict, check_all
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """How long the HTML report takes to render: a synthetic record of many items and a few charts.
 
-``python -m reports.bench_render [ITEMS] [CHARTS]`` prints the timings; the benchmark suite
+``python -m readiness_harness.reports.bench_render [ITEMS] [CHARTS]`` prints the timings; the benchmark suite
 calls :func:`bench_render`. Timings are measured, never asserted.
 """
 
@@ -13,9 +13,10 @@ import sys
 import time
 from typing import Any
 
-from harness.model import Severity
-from harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
-from harness.result import (
+from readiness_harness.model import Severity
+from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.reports.html import render_html
+from readiness_harness.result import (
     HttpExchange,
     LogExcerpt,
     Observation,
@@ -26,8 +27,7 @@ from harness.result import (
     TimeSeries,
     Window,
 )
-from harness.verdict import blocking, counts, score, severity_counts, verdict
-from reports.html import render_html
+from readiness_harness.verdict import blocking, counts, score, severity_counts, verdict
 
 STATUSES = [Status.PASSED] * 12 + [Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.ATTESTED,
                                     Status.UNATTESTED, Status.WAIVED, Status.NOT_APPLICABLE, Status.SKIPPED]

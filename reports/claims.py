@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.record import ItemResult
-from harness.result import Status
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Status
 
 VERIFIED = frozenset({Status.PASSED, Status.ATTESTED})
 NOT_ASSESSED = frozenset({Status.NOT_APPLICABLE})

@@ -13,9 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-
-from harness.record import BLOCKING_STATUSES, AuditRecord, ItemResult, MeasurementChange, RunDiff, StatusChange
-from harness.result import Status
+from readiness_harness.record import (
+    BLOCKING_STATUSES,
+    AuditRecord,
+    ItemResult,
+    MeasurementChange,
+    RunDiff,
+    StatusChange,
+)
+from readiness_harness.result import Status
 
 DEFAULT_THRESHOLD = 0.2
 FAILING = BLOCKING_STATUSES - {Status.SKIPPED}  # a skipped item is not a new failure

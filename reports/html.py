@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-
-from harness.record import AuditRecord
-from reports.view import build_view
+from readiness_harness.record import AuditRecord
+from readiness_harness.reports.view import build_view
 
 TEMPLATES = Path(__file__).parent / "templates"
 BODY_LIMIT = 4000

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.record import AuditRecord
-from reports.claims import ClaimsAudit, audit_claims
-from reports.html import environment
+from readiness_harness.record import AuditRecord
+from readiness_harness.reports.claims import ClaimsAudit, audit_claims
+from readiness_harness.reports.html import environment
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from harness.record import AuditRecord, ItemResult
-from harness.result import Status
+from readiness_harness.record import AuditRecord, ItemResult
+from readiness_harness.result import Status
 
 _FAILURE = {Status.FAILED, Status.UNATTESTED, Status.INCONCLUSIVE}
 _SKIPPED = {Status.SKIPPED, Status.NOT_APPLICABLE, Status.WAIVED}

@@ -1,7 +1,7 @@
 """The published JSON Schema of ``results.json``, generated from the audit record model.
 
-``python -m reports.schema`` rewrites ``reports/schema/results.schema.json``;
-``python -m reports.schema --check`` exits 1 when the committed file differs from the model.
+``python -m readiness_harness.reports.schema`` rewrites ``reports/schema/results.schema.json``;
+``python -m readiness_harness.reports.schema --check`` exits 1 when the committed file differs from the model.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.record import AuditRecord
+from readiness_harness.record import AuditRecord
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
         if current != expected:
-            print(f"{SCHEMA_PATH} is out of date: run `python -m reports.schema`", file=sys.stderr)
+            print(f"{SCHEMA_PATH} is out of date: run `python -m readiness_harness.reports.schema`", file=sys.stderr)
             return 1
         return 0
     SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)

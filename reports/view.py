@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
-
-from harness.record import AuditRecord, ItemResult, StatusChange
-from harness.result import Evidence, Observation, Status, TimeSeries
-from reports.claims import ClaimsAudit, audit_claims
+from readiness_harness.record import AuditRecord, ItemResult, StatusChange
+from readiness_harness.reports.claims import ClaimsAudit, audit_claims
+from readiness_harness.result import Evidence, Observation, Status, TimeSeries
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SETTLED = frozenset({Status.PASSED, Status.ATTESTED, Status.NOT_APPLICABLE, Status.SKIPPED})
@@ -124,7 +123,9 @@ class _Charts:
         self.count = 0
 
     def render(self, series: TimeSeries) -> Markup:
-        from reports.charts import render_timeseries  # matplotlib loads only for reports that have charts
+        from readiness_harness.reports.charts import (
+            render_timeseries,  # matplotlib loads only for reports that have charts
+        )
 
         self.count += 1
         return Markup(render_timeseries(series, chart_id=f"chart{self.count}"))  # text inside is escaped by matplotlib

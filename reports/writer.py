@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.record import AuditRecord
-from reports.diff import DEFAULT_THRESHOLD, diff_against_previous
-from reports.html import write_html
-from reports.junit import write_junit
-from reports.results_json import write_json
-from reports.summary import write_summary
+from readiness_harness.record import AuditRecord
+from readiness_harness.reports.diff import DEFAULT_THRESHOLD, diff_against_previous
+from readiness_harness.reports.html import write_html
+from readiness_harness.reports.junit import write_junit
+from readiness_harness.reports.results_json import write_json
+from readiness_harness.reports.summary import write_summary
 
 
 def write_reports(record: AuditRecord, run_dir: Path, *, threshold: float = DEFAULT_THRESHOLD) -> Path:

@@ -1,4 +1,4 @@
-"""``python -m system_under_test --host H --port P`` runs the API; ``--list-defects`` lists switches.
+"""``python -m readiness_harness.system_under_test --host H --port P`` runs the API; ``--list-defects`` lists switches.
 
 Configuration comes from the environment (see ``.env.example``); an invalid or missing variable
 ends the process with exit code 2 and a message naming the variable. SIGTERM drains in-flight
@@ -14,11 +14,10 @@ import sys
 from types import FrameType
 
 import uvicorn
-
-from system_under_test.config import ConfigError, load_settings
-from system_under_test.defects import describe_all
-from system_under_test.logs import configure_logging
-from system_under_test.serving import TimedH11Protocol
+from readiness_harness.system_under_test.config import ConfigError, load_settings
+from readiness_harness.system_under_test.defects import describe_all
+from readiness_harness.system_under_test.logs import configure_logging
+from readiness_harness.system_under_test.serving import TimedH11Protocol
 
 EXIT_CONFIG = 2
 
@@ -32,7 +31,8 @@ class AbruptServer(uvicorn.Server):
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m system_under_test", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m readiness_harness.system_under_test",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--list-defects", action="store_true", help="print the defect switches and exit")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level, structured="unstructured_logs" not in settings.defects)
-    from system_under_test.app import create_app  # after validation, so config errors fail fast
+    from readiness_harness.system_under_test.app import create_app  # after validation, so config errors fail fast
 
     try:
         app = create_app(settings)

@@ -8,25 +8,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
-
-from system_under_test import __version__
-from system_under_test.config import Settings
-from system_under_test.dbcalls import DATABASE_ERRORS, database_error_handler
-from system_under_test.errors import (
+from readiness_harness.system_under_test import __version__
+from readiness_harness.system_under_test.config import Settings
+from readiness_harness.system_under_test.dbcalls import DATABASE_ERRORS, database_error_handler
+from readiness_harness.system_under_test.errors import (
     ApiError,
     api_error_handler,
     error_responses,
     http_error_handler,
     validation_error_handler,
 )
-from system_under_test.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
-from system_under_test.migrations import apply_migrations
-from system_under_test.routes import diagnostics, health, jobs, orders, wallets
-from system_under_test.security import API_KEY_HEADER
-from system_under_test.services import Services, build_services
+from readiness_harness.system_under_test.middleware import (
+    REQUEST_ID_HEADER,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+)
+from readiness_harness.system_under_test.migrations import apply_migrations
+from readiness_harness.system_under_test.routes import diagnostics, health, jobs, orders, wallets
+from readiness_harness.system_under_test.security import API_KEY_HEADER
+from readiness_harness.system_under_test.services import Services, build_services
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 log = logging.getLogger(__name__)
 

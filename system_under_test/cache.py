@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from system_under_test.metrics import Metrics
+from readiness_harness.system_under_test.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

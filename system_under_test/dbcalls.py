@@ -35,10 +35,9 @@ import anyio
 import anyio.to_thread
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from readiness_harness.system_under_test.db import WriteBusy
+from readiness_harness.system_under_test.errors import DatabaseUnavailable, api_error_handler
 from sqlalchemy import exc as sa_exc
-
-from system_under_test.db import WriteBusy
-from system_under_test.errors import DatabaseUnavailable, api_error_handler
 
 log = logging.getLogger(__name__)
 

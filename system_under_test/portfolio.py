@@ -28,14 +28,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
-
-from system_under_test.cache import Cache
-from system_under_test.chains import CHAINS, Chain, InvalidAddress, normalise_address
-from system_under_test.defects import Defects
-from system_under_test.errors import ApiError, ErrorCode
-from system_under_test.metrics import Metrics
-from system_under_test.providers import AllProvidersFailed, ProviderPool
-from system_under_test.singleflight import SingleFlight
+from readiness_harness.system_under_test.cache import Cache
+from readiness_harness.system_under_test.chains import CHAINS, Chain, InvalidAddress, normalise_address
+from readiness_harness.system_under_test.defects import Defects
+from readiness_harness.system_under_test.errors import ApiError, ErrorCode
+from readiness_harness.system_under_test.metrics import Metrics
+from readiness_harness.system_under_test.providers import AllProvidersFailed, ProviderPool
+from readiness_harness.system_under_test.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
-from system_under_test.circuit import CircuitBreaker
-from system_under_test.metrics import Metrics
+from readiness_harness.system_under_test.circuit import CircuitBreaker
+from readiness_harness.system_under_test.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

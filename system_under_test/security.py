@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from system_under_test.config import ApiKeyEntry
+from readiness_harness.system_under_test.config import ApiKeyEntry
 
 API_KEY_HEADER = "X-API-Key"
 

@@ -7,20 +7,19 @@ from dataclasses import dataclass
 from functools import partial
 
 import httpx
+from readiness_harness.system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
+from readiness_harness.system_under_test.circuit import CircuitBreaker
+from readiness_harness.system_under_test.config import Settings
+from readiness_harness.system_under_test.db import JobRepository, OrderRepository, WriteGate, create_db_engine
+from readiness_harness.system_under_test.dbcalls import DatabaseCalls
+from readiness_harness.system_under_test.defects import Defects
+from readiness_harness.system_under_test.jobs import JobRunner
+from readiness_harness.system_under_test.metrics import Metrics
+from readiness_harness.system_under_test.portfolio import PortfolioService
+from readiness_harness.system_under_test.providers import Provider, ProviderPool, RetryPolicy
+from readiness_harness.system_under_test.ratelimit import Limit, RateLimiter
+from readiness_harness.system_under_test.security import KeyStore
 from sqlalchemy import Engine
-
-from system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
-from system_under_test.circuit import CircuitBreaker
-from system_under_test.config import Settings
-from system_under_test.db import JobRepository, OrderRepository, WriteGate, create_db_engine
-from system_under_test.dbcalls import DatabaseCalls
-from system_under_test.defects import Defects
-from system_under_test.jobs import JobRunner
-from system_under_test.metrics import Metrics
-from system_under_test.portfolio import PortfolioService
-from system_under_test.providers import Provider, ProviderPool, RetryPolicy
-from system_under_test.ratelimit import Limit, RateLimiter
-from system_under_test.security import KeyStore
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ def _build_pool(settings: Settings, metrics: Metrics) -> ProviderPool:
 
 def _bake_in_credentials(settings: Settings) -> None:
     """The hardcoded_secret defect: load the credential from source and write it into configuration."""
-    from system_under_test.defects_assets import hardcoded_secret_config
+    from readiness_harness.system_under_test.defects_assets import hardcoded_secret_config
 
     path = hardcoded_secret_config.write_credentials_file(settings.data_dir / CONFIG_DIR)
     log.warning("hardcoded_secret defect: credentials written into the configuration folder",

@@ -9,9 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from checks import default_registry
-from checks.registry import Registry
+from readiness_harness.checks import default_registry
+from readiness_harness.checks.registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TARGET = ROOT / "system_under_test" / "target.yaml"

@@ -20,7 +20,7 @@ client/upstream socket pair), ``link`` (one direction through the toxic chain),
 ``effects`` (what each toxic does), ``toxics`` (toxic model and validation).
 """
 
-from chaos.server.api import VERSION
-from chaos.server.service import ToxiproxyServer, serve
+from readiness_harness.chaos.server.api import VERSION
+from readiness_harness.chaos.server.service import ToxiproxyServer, serve
 
 __all__ = ["VERSION", "ToxiproxyServer", "serve"]

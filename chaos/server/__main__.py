@@ -1,4 +1,4 @@
-"""``python -m chaos.server --host 127.0.0.1 --port 8474``: run the embedded server.
+"""``python -m readiness_harness.chaos.server --host 127.0.0.1 --port 8474``: run the embedded server.
 
 Prints ``toxiproxy listening on http://HOST:PORT`` once ready (``--port 0`` picks a free
 port) and exits cleanly on SIGTERM or SIGINT, or, with ``--exit-on-stdin-eof``, when its
@@ -12,11 +12,11 @@ import asyncio
 import signal
 import sys
 
-from chaos.server.service import ToxiproxyServer
+from readiness_harness.chaos.server.service import ToxiproxyServer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chaos.server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m readiness_harness.chaos.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="control API address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8474, help="control API port; 0 picks a free one")
     parser.add_argument(

@@ -12,9 +12,9 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chaos.server.errors import ApiError, bad_body
-from chaos.server.http import Request, Response
-from chaos.server.registry import ProxyRegistry
+from readiness_harness.chaos.server.errors import ApiError, bad_body
+from readiness_harness.chaos.server.http import Request, Response
+from readiness_harness.chaos.server.registry import ProxyRegistry
 
 VERSION = "2.12.0-embedded"
 

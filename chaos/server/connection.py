@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from chaos.server.link import HIGH_WATER, Link
-from chaos.server.toxics import Toxic
+from readiness_harness.chaos.server.link import HIGH_WATER, Link
+from readiness_harness.chaos.server.toxics import Toxic
 
 ToxicsFor = Callable[[str], Sequence[Toxic]]
 

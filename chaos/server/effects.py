@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Protocol
 
-from chaos.server.toxics import Toxic
+from readiness_harness.chaos.server.toxics import Toxic
 
 DATA, CLOSE, RESET = 0, 1, 2
 

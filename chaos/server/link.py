@@ -23,8 +23,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chaos.server.effects import CLOSE, DATA, RESET, Effect, make_effect
-from chaos.server.toxics import Toxic
+from readiness_harness.chaos.server.effects import CLOSE, DATA, RESET, Effect, make_effect
+from readiness_harness.chaos.server.toxics import Toxic
 
 HIGH_WATER = 1 << 20
 LOW_WATER = 1 << 18

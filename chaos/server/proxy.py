@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chaos.server.connection import Connection, Side
-from chaos.server.errors import internal, toxic_exists, toxic_not_found
-from chaos.server.toxics import Toxic
+from readiness_harness.chaos.server.connection import Connection, Side
+from readiness_harness.chaos.server.errors import internal, toxic_exists, toxic_not_found
+from readiness_harness.chaos.server.toxics import Toxic
 
 
 def split_address(address: str) -> tuple[str, int] | None:

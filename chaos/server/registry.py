@@ -6,9 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.server.errors import ApiError, bad_body, internal, missing_field, proxy_exists, proxy_not_found
-from chaos.server.proxy import Proxy
-from chaos.server.toxics import Toxic, parse_toxic, update_toxic
+from readiness_harness.chaos.server.errors import (
+    ApiError,
+    bad_body,
+    internal,
+    missing_field,
+    proxy_exists,
+    proxy_not_found,
+)
+from readiness_harness.chaos.server.proxy import Proxy
+from readiness_harness.chaos.server.toxics import Toxic, parse_toxic, update_toxic
 
 #: Listen address used when a create request gives none (loopback, free port).
 DEFAULT_LISTEN = "127.0.0.1:0"

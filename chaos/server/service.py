@@ -1,7 +1,7 @@
 """The embedded server as an object: control API listener plus the proxies it manages.
 
 Usable in-process (``async with ToxiproxyServer() as server: ... server.url``) or through
-``python -m chaos.server``. Closing it stops every proxy and aborts their connections.
+``python -m readiness_harness.chaos.server``. Closing it stops every proxy and aborts their connections.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from types import TracebackType
 
-from chaos.server.api import ControlApi
-from chaos.server.http import serve_connection
-from chaos.server.proxy import join_address
-from chaos.server.registry import ProxyRegistry
+from readiness_harness.chaos.server.api import ControlApi
+from readiness_harness.chaos.server.http import serve_connection
+from readiness_harness.chaos.server.proxy import join_address
+from readiness_harness.chaos.server.registry import ProxyRegistry
 
 
 class ToxiproxyServer:

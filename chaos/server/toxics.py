@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaos.server.errors import ApiError, bad_body, invalid_stream, invalid_toxic_type, toxic_exists
+from readiness_harness.chaos.server.errors import ApiError, bad_body, invalid_stream, invalid_toxic_type, toxic_exists
 
 STREAMS = ("upstream", "downstream")
 

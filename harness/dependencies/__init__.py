@@ -23,9 +23,9 @@ or set ``HARNESS_TOXIPROXY_CONTAINER=0`` to keep the harness's own Toxiproxy. Wi
 
 from __future__ import annotations
 
-from harness.dependencies.models import DependencySpec, RunningDependency
-from harness.dependencies.stack import PROVIDER_VARIABLE, DependencyStack
-from harness.placeholders import Placeholders
+from readiness_harness.dependencies.models import DependencySpec, RunningDependency
+from readiness_harness.dependencies.stack import PROVIDER_VARIABLE, DependencyStack
+from readiness_harness.placeholders import Placeholders
 
 __all__ = ["PROVIDER_VARIABLE", "DependencySpec", "DependencyStack", "RunningDependency", "publish"]
 

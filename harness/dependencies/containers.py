@@ -20,11 +20,10 @@ from typing import Any, TypeVar
 
 import docker
 from docker.errors import DockerException
+from readiness_harness.dependencies.models import DependencySpec, RunningDependency
+from readiness_harness.errors import TargetError
+from readiness_harness.placeholders import free_port
 from testcontainers.core.container import DockerContainer
-
-from harness.dependencies.models import DependencySpec, RunningDependency
-from harness.errors import TargetError
-from harness.placeholders import free_port
 
 LOOPBACK = "127.0.0.1"
 LABEL = "org.readiness-harness.dependency"
@@ -101,8 +100,8 @@ class ToxiproxyContainer:
 
 
 def start_toxiproxy(*, environ: Mapping[str, str] | None = None, timeout_s: float = 60.0) -> ToxiproxyContainer:
-    from chaos.exceptions import ToxiproxyUnreachable
-    from chaos.provider import wait_ready
+    from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
+    from readiness_harness.chaos.provider import wait_ready
 
     image = image_for("toxiproxy", None, environ)
     port = free_port(LOOPBACK)

@@ -23,10 +23,9 @@ import psycopg
 import redis
 from mirakuru import TCPExecutor
 from mirakuru.exceptions import ExecutorError, ProcessFinishedWithError
-
-from harness.dependencies.models import DependencySpec, RunningDependency
-from harness.errors import TargetError
-from harness.placeholders import free_port
+from readiness_harness.dependencies.models import DependencySpec, RunningDependency
+from readiness_harness.errors import TargetError
+from readiness_harness.placeholders import free_port
 
 HOST = "127.0.0.1"
 PG_USER = "postgres"

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from harness.dependencies.models import PROVIDERS, DependencySpec, Provider, RunningDependency, check_scheme
-from harness.errors import TargetError
-from harness.placeholders import Placeholders
+from readiness_harness.dependencies.models import PROVIDERS, DependencySpec, Provider, RunningDependency, check_scheme
+from readiness_harness.errors import TargetError
+from readiness_harness.placeholders import Placeholders
 
 if TYPE_CHECKING:
-    from harness.dependencies.containers import ToxiproxyContainer
+    from readiness_harness.dependencies.containers import ToxiproxyContainer
 
 DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379}
 PROVIDER_VARIABLE = "HARNESS_PROVIDER"
@@ -28,13 +28,13 @@ Starter = Callable[[DependencySpec, Placeholders, Mapping[str, str]], RunningDep
 
 
 def _local(spec: DependencySpec, placeholders: Placeholders, environ: Mapping[str, str]) -> RunningDependency:
-    from harness.dependencies import local
+    from readiness_harness.dependencies import local
 
     return local.start_postgres(spec, environ=environ) if spec.kind == "postgresql" else local.start_redis(spec)
 
 
 def _container(spec: DependencySpec, placeholders: Placeholders, environ: Mapping[str, str]) -> RunningDependency:
-    from harness.dependencies import containers
+    from readiness_harness.dependencies import containers
 
     if spec.kind == "postgresql":
         password = placeholders.add_secret(f"dep.{spec.name}.password")
@@ -90,7 +90,7 @@ class DependencyStack:
         override = override or env.get(PROVIDER_VARIABLE) or None
         chosen = [(spec, chosen_provider(spec, override)) for spec in specs]
         if any(provider == "container" for _, provider in chosen):
-            from harness.dependencies import containers
+            from readiness_harness.dependencies import containers
 
             containers.require_engine(env)
             if not env.get("TOXIPROXY_URL") and env.get("HARNESS_TOXIPROXY_CONTAINER", "1") != "0":

@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from harness.importer.emit import Binder, Binding, Meta, emit_checklist
-from harness.importer.encoding import read_markdown, repair_line
-from harness.importer.markdown import ParsedDocument, ParsedItem, count_items, parse_markdown
+from readiness_harness.importer.emit import Binder, Binding, Meta, emit_checklist
+from readiness_harness.importer.encoding import read_markdown, repair_line
+from readiness_harness.importer.markdown import ParsedDocument, ParsedItem, count_items, parse_markdown
 
 
 def parse_file(path: str | Path) -> ParsedDocument:

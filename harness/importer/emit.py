@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from harness.importer.markdown import ParsedDocument, ParsedItem
-from harness.importer.suggest import suggest
+from readiness_harness.importer.markdown import ParsedDocument, ParsedItem
+from readiness_harness.importer.suggest import suggest
 
 TODO_NOTE = ("Every `check: {type: todo}` must become a check, an `attestation: {role: ...}` or a\n"
              "# `not_applicable: {reason: ...}`; the loader refuses 'todo' until then.")

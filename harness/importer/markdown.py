@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.importer.encoding import has_check_mark, repair_text, strip_check_marks
+from readiness_harness.importer.encoding import has_check_mark, repair_text, strip_check_marks
 
 ItemKind = Literal["checkbox", "claim", "table", "heading"]
 

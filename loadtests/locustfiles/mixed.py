@@ -13,8 +13,15 @@ import uuid
 
 import gevent
 from locust import FastHttpUser, task
-
-from loadtests.common import api_key, env_float, env_int, expected_statuses, pacing, random_wallet, settle
+from readiness_harness.loadtests.common import (
+    api_key,
+    env_float,
+    env_int,
+    expected_statuses,
+    pacing,
+    random_wallet,
+    settle,
+)
 
 DONE = frozenset({"succeeded", "failed"})
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Security
 from fastapi.security import APIKeyHeader
-
-from system_under_test.errors import ApiError, ErrorCode, error_responses
-from system_under_test.ratelimit import Decision
-from system_under_test.security import ANONYMOUS, API_KEY_HEADER, Client
-from system_under_test.services import Services
+from readiness_harness.system_under_test.errors import ApiError, ErrorCode, error_responses
+from readiness_harness.system_under_test.ratelimit import Decision
+from readiness_harness.system_under_test.security import ANONYMOUS, API_KEY_HEADER, Client
+from readiness_harness.system_under_test.services import Services
 
 api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
                               description="API key issued to the caller; tiers free and pro.")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import Path, Request
-
-from system_under_test.portfolio import Portfolio
-from system_under_test.routes.deps import get_services, v1_router
+from readiness_harness.system_under_test.portfolio import Portfolio
+from readiness_harness.system_under_test.routes.deps import get_services, v1_router
 
 router = v1_router("wallets")
 

@@ -1,6 +1,6 @@
 """Stand-in for the chain-RPC providers the API depends on (a test helper, loopback only).
 
-Run ``python -m system_under_test.upstream --host 127.0.0.1 --port P --name primary``.
+Run ``python -m readiness_harness.system_under_test.upstream --host 127.0.0.1 --port P --name primary``.
 
 - ``POST /rpc/{chain}``: JSON-RPC 2.0, single or batch. Methods: ``eth_chainId``,
   ``eth_blockNumber`` (advances with wall-clock time at the chain's block time),

@@ -1,4 +1,4 @@
-"""Entry point of the upstream stand-in: ``python -m system_under_test.upstream``."""
+"""Entry point of the upstream stand-in: ``python -m readiness_harness.system_under_test.upstream``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import logging
 import sys
 
 import uvicorn
-
-from system_under_test.upstream.server import create_upstream_app
+from readiness_harness.system_under_test.upstream.server import create_upstream_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m system_under_test.upstream",
+    parser = argparse.ArgumentParser(prog="python -m readiness_harness.system_under_test.upstream",
                                      description="Chain-RPC provider stand-in (loopback test helper).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

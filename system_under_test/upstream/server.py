@@ -12,9 +12,8 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from system_under_test.chains import CHAINS, Chain, is_valid_address
-from system_under_test.upstream import MALFORMED_FIXTURE_ADDRESS
+from readiness_harness.system_under_test.chains import CHAINS, Chain, is_valid_address
+from readiness_harness.system_under_test.upstream import MALFORMED_FIXTURE_ADDRESS
 
 # Fixed origin so that every instance reports the same block number at the same moment.
 _EPOCH = 1_735_689_600.0  # 2025-01-01T00:00:00Z

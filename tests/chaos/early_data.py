@@ -6,7 +6,7 @@ every wait bounded)::
     PYTHONPATH=. /usr/bin/python3 -m tests.chaos.early_data
 
 first checks in process that a held client ``Side`` reads nothing before it is attached,
-then starts ``python -m chaos.server`` with the same interpreter, creates proxies through
+then starts ``python -m readiness_harness.chaos.server`` with the same interpreter, creates proxies through
 the HTTP API (urllib) to an upstream that accepts slowly, sends data right after
 connecting (no sleep) and checks that the upstream received every byte, in order.
 ``tests/chaos/test_early_data.py`` runs the same helpers under pytest.
@@ -36,8 +36,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chaos.server.connection import Side
-from chaos.server.link import Link
+from readiness_harness.chaos.server.connection import Side
+from readiness_harness.chaos.server.link import Link
 
 TIMEOUT = 5.0
 
@@ -191,14 +191,14 @@ async def held_side(data: bytes, *, wait: float = 0.1) -> tuple[int, bytes]:
         await server.wait_closed()
 
 
-# -- standalone run against a ``python -m chaos.server`` subprocess ------------------------
+# -- standalone run against a ``python -m readiness_harness.chaos.server`` subprocess ------------------------
 
 
 @contextlib.contextmanager
 def server_process() -> Iterator[str]:
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "chaos.server", "--port", "0", "--exit-on-stdin-eof"],
+        [sys.executable, "-m", "readiness_harness.chaos.server", "--port", "0", "--exit-on-stdin-eof"],
         cwd=root,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

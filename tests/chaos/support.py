@@ -20,9 +20,9 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from chaos.provider import stop_process
-from chaos.server import ToxiproxyServer
-from chaos.server.http import Request, Response, serve_connection
+from readiness_harness.chaos.provider import stop_process
+from readiness_harness.chaos.server import ToxiproxyServer
+from readiness_harness.chaos.server.http import Request, Response, serve_connection
 
 T = TypeVar("T")
 TIMEOUT = 5.0

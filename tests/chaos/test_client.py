@@ -7,8 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-
-from chaos.client import (
+from readiness_harness.chaos.client import (
     Proxy,
     ProxySpec,
     Toxic,
@@ -19,6 +18,7 @@ from chaos.client import (
     ToxiproxyNotFound,
     ToxiproxyUnreachable,
 )
+
 from tests.chaos.support import Backends, closed_port
 
 T = TypeVar("T")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
+from readiness_harness.chaos.provider import start_toxiproxy, stop_process, wait_ready_async
 
-from chaos.exceptions import ToxiproxyUnreachable
-from chaos.provider import start_toxiproxy, stop_process, wait_ready_async
 from tests.chaos.support import Backends, closed_port, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_wait_ready_async_times_out() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_standalone_server_prints_ready_line_and_stops_on_signal(signum: int) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "chaos.server", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "readiness_harness.chaos.server", "--host", "127.0.0.1", "--port", "0"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
@@ -119,7 +119,7 @@ def test_embedded_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None
 
 _PARENT = """
 import os, time
-from chaos.provider import start_toxiproxy
+from readiness_harness.chaos.provider import start_toxiproxy
 handle = start_toxiproxy(env=dict(os.environ))
 print(handle.process.pid, flush=True)
 time.sleep(30)

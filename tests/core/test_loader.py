@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.errors import ChecklistError
-from harness.loader import load_checklist
+from readiness_harness.errors import ChecklistError
+from readiness_harness.loader import load_checklist
 
 HEADER = """
 checklist:

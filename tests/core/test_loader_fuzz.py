@@ -9,10 +9,9 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from checks import default_registry
-from harness.errors import ChecklistError
-from harness.loader import load_checklist
+from readiness_harness.checks import default_registry
+from readiness_harness.errors import ChecklistError
+from readiness_harness.loader import load_checklist
 
 EXAMPLES = int(os.environ.get("HARNESS_FUZZ_EXAMPLES", "200"))
 REGISTRY = default_registry()

@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-
-from checks import default_registry
-from harness.audit import AuditOptions, run_audit
-from harness.context import CheckContext
-from harness.result import Result, Status
+from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.checks import default_registry
+from readiness_harness.context import CheckContext
+from readiness_harness.result import Result, Status
 
 
 def processes_with(marker: str) -> list[int]:

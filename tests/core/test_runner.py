@@ -7,15 +7,14 @@ import datetime as dt
 
 import pytest
 from pydantic import BaseModel, ConfigDict
-
-from checks.registry import Phase, Registry
-from harness.context import AuditEnvironment, CheckContext
-from harness.journal import Journal, read_journal
-from harness.loader import load_checklist
-from harness.provision import external_target
-from harness.result import Result, Status
-from harness.runner import Runner, plan
-from harness.signoffs import SignOffBook, Waiver
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.journal import Journal, read_journal
+from readiness_harness.loader import load_checklist
+from readiness_harness.provision import external_target
+from readiness_harness.result import Result, Status
+from readiness_harness.runner import Runner, plan
+from readiness_harness.signoffs import SignOffBook, Waiver
 
 
 class NoParams(BaseModel):

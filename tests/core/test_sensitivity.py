@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from readiness_harness.checks import default_registry
+from readiness_harness.checks.registry import Phase
+from readiness_harness.sensitivity import Matrix
 
-from checks import default_registry
-from checks.registry import Phase
-from harness.sensitivity import Matrix
 from tests.conftest import ROOT
 
 CHECKLIST = ROOT / "checklists" / "reference.yaml"
@@ -33,8 +33,8 @@ def functional_defects() -> list[str]:
 
 
 def test_every_defect_of_the_service_has_expectations():
-    listed = subprocess.run([sys.executable, "-m", "system_under_test", "--list-defects"], capture_output=True,
-                            text=True, check=True, cwd=ROOT).stdout.split()
+    listed = subprocess.run([sys.executable, "-m", "readiness_harness.system_under_test", "--list-defects"],
+                            capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     defects = {word for word in listed if word.islower() and "_" in word and word.isidentifier()}
     import yaml
 

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from harness.dependencies.local import pg_bin_dir
+from readiness_harness.dependencies.local import pg_bin_dir
 
 
 def _missing(what: str, present: bool) -> pytest.MarkDecorator:

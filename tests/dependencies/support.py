@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from chaos.client import ToxiproxyClient
-from harness.provision import RunningTarget, provisioned
-from harness.target import TargetSpec, load_target
+from readiness_harness.chaos.client import ToxiproxyClient
+from readiness_harness.provision import RunningTarget, provisioned
+from readiness_harness.target import TargetSpec, load_target
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL_TARGET = ROOT / "system_under_test" / "target-full.yaml"

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 import docker
 import pytest
+from readiness_harness.dependencies import DependencyStack
+from readiness_harness.dependencies.containers import LABEL
+from readiness_harness.dependencies.models import DependencySpec
+from readiness_harness.errors import TargetError
+from readiness_harness.placeholders import Placeholders, free_port
 
-from harness.dependencies import DependencyStack
-from harness.dependencies.containers import LABEL
-from harness.dependencies.models import DependencySpec
-from harness.errors import TargetError
-from harness.placeholders import Placeholders, free_port
 from tests.dependencies.support import FULL_TARGET, Provisioned
 
 
@@ -107,8 +107,8 @@ def test_no_container_is_left_after_teardown(on_containers):
 @needs_engine
 @pytest.mark.slow
 def test_toxiproxy_container_proxies_on_the_host_loopback_and_is_removed():
-    from chaos.client import ToxiproxyClient
-    from harness.dependencies.containers import start_toxiproxy
+    from readiness_harness.chaos.client import ToxiproxyClient
+    from readiness_harness.dependencies.containers import start_toxiproxy
 
     echo = socket.create_server(("127.0.0.1", 0))
     threading.Thread(target=_echo_once, args=(echo,), daemon=True).start()

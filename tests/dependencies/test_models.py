@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.dependencies import DependencyStack, publish
-from harness.dependencies.models import DependencySpec, RunningDependency, build_url, replace_address
-from harness.dependencies.stack import chosen_provider
-from harness.errors import ChecklistError, TargetError
-from harness.placeholders import Placeholders
-from harness.target import load_target
+from readiness_harness.dependencies import DependencyStack, publish
+from readiness_harness.dependencies.models import DependencySpec, RunningDependency, build_url, replace_address
+from readiness_harness.dependencies.stack import chosen_provider
+from readiness_harness.errors import ChecklistError, TargetError
+from readiness_harness.placeholders import Placeholders
+from readiness_harness.target import load_target
 
 TARGET = """
     name: svc
@@ -104,7 +103,7 @@ def test_stop_attempts_every_dependency_and_reports_failures():
 
 
 def test_cli_provider_accepts_only_known_providers(capsys):
-    from harness.cli import main
+    from readiness_harness.cli import main
 
     with pytest.raises(SystemExit) as exited:
         main(["audit", "checklists/reference-full.yaml", "--provider", "docker"])

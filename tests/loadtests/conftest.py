@@ -13,10 +13,9 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-
-from harness.context import AuditEnvironment, CheckContext
-from harness.placeholders import free_port
-from harness.provision import external_target
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.placeholders import free_port
+from readiness_harness.provision import external_target
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

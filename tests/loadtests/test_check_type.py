@@ -6,16 +6,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.context import AuditEnvironment
+from readiness_harness.errors import ChecklistError
+from readiness_harness.journal import Journal
+from readiness_harness.loader import load_checklist
+from readiness_harness.provision import external_target
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Status, TimeSeries
+from readiness_harness.runner import Runner, plan
 
-from checks.registry import Phase, Registry
-from harness.context import AuditEnvironment
-from harness.errors import ChecklistError
-from harness.journal import Journal
-from harness.loader import load_checklist
-from harness.provision import external_target
-from harness.record import ItemResult
-from harness.result import Status, TimeSeries
-from harness.runner import Runner, plan
 from tests.loadtests.conftest import HERE
 
 CHECKLIST = f"""

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-
-from loadtests.command import EXPECTED_ENV, PACING_ENV, LocustFiles, build, profile
-from loadtests.history import clean_error, parse_failures, parse_history, steady_rate
-from loadtests.results import parse_json, parse_stats_csv, percentile, split_name
-from loadtests.spec import LoadSpec
+from readiness_harness.loadtests.command import EXPECTED_ENV, PACING_ENV, LocustFiles, build, profile
+from readiness_harness.loadtests.history import clean_error, parse_failures, parse_history, steady_rate
+from readiness_harness.loadtests.results import parse_json, parse_stats_csv, percentile, split_name
+from readiness_harness.loadtests.spec import LoadSpec
 
 PERCENTILES = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
 STATS_HEADER = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"

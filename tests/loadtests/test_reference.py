@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.loadtests.outcome import LoadOutcome
+from readiness_harness.loadtests.runner import run_load
+from readiness_harness.loadtests.spec import LoadSpec
+from readiness_harness.provision import provisioned
+from readiness_harness.result import Status
+from readiness_harness.target import load_target
 
-from harness.context import AuditEnvironment, CheckContext
-from harness.provision import provisioned
-from harness.result import Status
-from harness.target import load_target
-from loadtests.outcome import LoadOutcome
-from loadtests.runner import run_load
-from loadtests.spec import LoadSpec
 from tests.loadtests.conftest import ROOT, lingering
 
 pytestmark = pytest.mark.slow

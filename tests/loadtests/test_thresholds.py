@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from loadtests.results import NameStats
-from loadtests.spec import Thresholds, ThresholdSet
-from loadtests.thresholds import check, check_all, summary
+from readiness_harness.loadtests.results import NameStats
+from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
+from readiness_harness.loadtests.thresholds import check, check_all, summary
 
 
 def stats(**overrides: object) -> NameStats:
@@ -62,8 +61,8 @@ def test_observation_texts():
 
 
 def test_users_with_an_explicit_per_user_rate_are_paced():
-    from loadtests.command import profile
-    from loadtests.spec import LoadSpec
+    from readiness_harness.loadtests.command import profile
+    from readiness_harness.loadtests.spec import LoadSpec
 
     paced = profile(LoadSpec(locustfile="x.py", users=100, rps_per_user=1))
     assert (paced.users, paced.pacing_rps_per_user, paced.target_rps) == (100, 1, 100)

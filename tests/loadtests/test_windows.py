@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from loadtests.history import HistoryRow
-from loadtests.spec import Thresholds, ThresholdSet
-from loadtests.windows import evaluate_window, window_stats
+from readiness_harness.loadtests.history import HistoryRow
+from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
+from readiness_harness.loadtests.windows import evaluate_window, window_stats
 
 T0 = 1_700_000_000
 

@@ -7,10 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from checks import default_registry
-from harness.audit import AuditOptions, run_audit
-from harness.record import ItemResult
+from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.checks import default_registry
+from readiness_harness.record import ItemResult
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "system_under_test" / "target.yaml"

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from readiness_harness.checks.alert_rules import alert_firing
+from readiness_harness.checks.promql import CompareTo, PromqlParams, run_promql
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.model import Severity
+from readiness_harness.prometheus import SERVER_KEY, SERVICE_KEY, prometheus_service, remove_stale
+from readiness_harness.provision import external_target, provisioned
+from readiness_harness.record import ItemResult
+from readiness_harness.result import Result, Status
+from readiness_harness.target import load_target
 
-from checks.alert_rules import alert_firing
-from checks.promql import CompareTo, PromqlParams, run_promql
-from harness.context import AuditEnvironment, CheckContext
-from harness.model import Severity
-from harness.prometheus import SERVER_KEY, SERVICE_KEY, prometheus_service, remove_stale
-from harness.provision import external_target, provisioned
-from harness.record import ItemResult
-from harness.result import Result, Status
-from harness.target import load_target
 from tests.conftest import needs_tool
 from tests.observability.support import TARGET
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from harness.model import Severity, SourceRef
-from harness.record import AuditRecord, ChecklistInfo, ItemResult, SignOffEntry, TargetInfo
-from harness.result import (
+from readiness_harness.model import Severity, SourceRef
+from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, SignOffEntry, TargetInfo
+from readiness_harness.reports.schema import SCHEMA_PATH
+from readiness_harness.reports.writer import write_reports
+from readiness_harness.result import (
     HttpExchange,
     Link,
     LogExcerpt,
@@ -25,9 +26,7 @@ from harness.result import (
     TimeSeries,
     Window,
 )
-from harness.verdict import blocking, counts, score, severity_counts, verdict
-from reports.schema import SCHEMA_PATH
-from reports.writer import write_reports
+from readiness_harness.verdict import blocking, counts, score, severity_counts, verdict
 
 XSS = "<script>document.title='XSS';document.documentElement.appendChild(document.createElement('xss-marker'))</script>"
 IMG_XSS = "<img src=x onerror=\"document.title='XSS-IMG'\">"

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from harness.record import AuditRecord
-from reports.html import render_html
+from readiness_harness.record import AuditRecord
+from readiness_harness.reports.html import render_html
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"

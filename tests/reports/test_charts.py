@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from harness.result import TimeSeries, Window
-from reports.charts import group_series, panel_of, render_timeseries
+from readiness_harness.reports.charts import group_series, panel_of, render_timeseries
+from readiness_harness.result import TimeSeries, Window
+
 from tests.reports.conftest import load_series
 
 

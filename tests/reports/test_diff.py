@@ -6,9 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.record import AuditRecord, ChecklistInfo
-from harness.result import Status
-from reports.diff import compute_diff, find_previous, worse_when_higher
+from readiness_harness.record import AuditRecord, ChecklistInfo
+from readiness_harness.reports.diff import compute_diff, find_previous, worse_when_higher
+from readiness_harness.result import Status
+
 from tests.reports.conftest import make_item, make_record
 
 EARLY, LATE = "2025-01-01T00:00:00+00:00", "2025-01-02T00:00:00+00:00"
@@ -108,7 +109,7 @@ def test_no_previous_run(tmp_path: Path) -> None:
 
 
 def test_regressions_come_first_and_the_summary_only_counts_improvements() -> None:
-    from reports.summary import render_summary
+    from readiness_harness.reports.summary import render_summary
 
     before = make_record([make_item("a", measurements={"p95_ms": 100.0, "rps": 100.0, "depth": 10.0}),
                           make_item("b", measurements={"p95_ms": 100.0})], started_at=EARLY)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from harness.model import Severity
-from harness.record import AuditRecord, RunDiff, StatusChange
-from harness.result import Status
-from reports.html import render_html
+from readiness_harness.model import Severity
+from readiness_harness.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.reports.html import render_html
+from readiness_harness.result import Status
+
 from tests.reports.conftest import ALERT, XSS, make_item, make_record
 
 
@@ -82,7 +83,7 @@ def test_evidence_of_every_kind_is_rendered(full_record: AuditRecord) -> None:
 
 
 def test_failed_items_show_their_bulky_evidence_open() -> None:
-    from harness.result import HttpExchange
+    from readiness_harness.result import HttpExchange
 
     exchange = HttpExchange(method="GET", url="http://127.0.0.1:1/x", status=500)
     record = make_record([make_item("ok", Status.PASSED, evidence=[exchange]),
@@ -143,7 +144,7 @@ def test_chart_ids_are_unique_on_the_page(full_record: AuditRecord) -> None:
 
 
 def test_render_benchmark_runs() -> None:
-    from reports.bench_render import bench_render
+    from readiness_harness.reports.bench_render import bench_render
 
     result = bench_render(20, charts=1, repeats=1)
     assert result["items"] == 20 and result["html_bytes"] > 10_000 and result["best_s"] > 0

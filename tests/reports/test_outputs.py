@@ -7,17 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from harness.record import AuditRecord, MeasurementChange, RunDiff, StatusChange
-from harness.result import Status
-from reports.junit import render_junit
-from reports.results_json import render_json
-from reports.schema import SCHEMA_PATH, main, render_schema
-from reports.summary import render_summary
+from readiness_harness.record import AuditRecord, MeasurementChange, RunDiff, StatusChange
+from readiness_harness.reports.junit import render_junit
+from readiness_harness.reports.results_json import render_json
+from readiness_harness.reports.schema import SCHEMA_PATH, main, render_schema
+from readiness_harness.reports.summary import render_summary
+from readiness_harness.result import Status
+
 from tests.reports.conftest import make_item, make_record, validate_results
 
 
 def test_committed_schema_matches_the_model() -> None:
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), "run `python -m reports.schema`"
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), \
+        "run `python -m readiness_harness.reports.schema`"
     assert main(["--check"]) == 0
 
 

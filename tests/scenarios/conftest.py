@@ -41,8 +41,8 @@ class EmbeddedServer:
     """An embedded Toxiproxy started by the test, so it outlives the audit under test."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "chaos.server", "--host", "127.0.0.1", "--port", "0"],
-                                        stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "readiness_harness.chaos.server", "--host", "127.0.0.1",
+                                         "--port", "0"], stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
         self.url = line.rsplit(" ", 1)[-1]
 

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks import default_registry
-from harness.audit import AuditOptions, run_audit
-from harness.result import Status
+from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.checks import default_registry
+from readiness_harness.result import Status
+
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
 
 FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"

@@ -8,12 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
-
-from checks.exchange import Exchange
-from checks.fuzz_report import read_failures
-from checks.probe import Attack, ProbeParams, judge, request_of
-from checks.promql import PromqlParams
-from harness.result import HttpExchange
+from readiness_harness.checks.exchange import Exchange
+from readiness_harness.checks.fuzz_report import read_failures
+from readiness_harness.checks.probe import Attack, ProbeParams, judge, request_of
+from readiness_harness.checks.promql import PromqlParams
+from readiness_harness.result import HttpExchange
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="schemathesis">

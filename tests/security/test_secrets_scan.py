@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from checks.secrets_scan import SecretsScanParams, run_secrets_scan
-from harness.context import AuditEnvironment, CheckContext
-from harness.provision import external_target
-from harness.result import Result, Status
+from readiness_harness.checks.secrets_scan import SecretsScanParams, run_secrets_scan
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.provision import external_target
+from readiness_harness.result import Result, Status
+
 from tests.observability.support import ROOT
 
 SUT = ROOT / "system_under_test"

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from checks.registry import Registry
-from harness.context import AuditEnvironment, CheckContext
-from harness.provision import external_target
-from harness.result import Result
+from readiness_harness.checks.registry import Registry
+from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.provision import external_target
+from readiness_harness.result import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "checklists" / "seeds"

@@ -7,10 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from harness.audit import AuditOptions, run_audit
-from harness.errors import ChecklistError
-from harness.result import Status
+from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.errors import ChecklistError
+from readiness_harness.result import Status
 
 TODAY = dt.date.today()
 PAST = (TODAY - dt.timedelta(days=30)).isoformat()
@@ -76,7 +75,7 @@ def audit(write_yaml, static_target: Path, tmp_path: Path, attestations: str, wa
 
 
 def _registry():
-    from checks import default_registry
+    from readiness_harness.checks import default_registry
 
     return default_registry()
 

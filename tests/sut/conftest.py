@@ -180,7 +180,7 @@ class ApiFactory:
             "SUT_DEFECTS": ",".join(defects),
         } | (env or {})
         log_path = run_dir / "api.log"
-        proc = spawn("system_under_test", ["--host", "127.0.0.1", "--port", str(port)], env=full_env,
+        proc = spawn("readiness_harness.system_under_test", ["--host", "127.0.0.1", "--port", str(port)], env=full_env,
                      log_path=log_path)
         api = Api(port=port, proc=proc, log_path=log_path, data_dir=run_dir / "data", keys=keys, env=full_env)
         self._started.append(api)
@@ -200,8 +200,9 @@ def upstream_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ups
         for name in ("primary", "fallback"):
             port = free_port()
             log_path = log_dir / f"{name}.log"
-            proc = spawn("system_under_test.upstream", ["--host", "127.0.0.1", "--port", str(port), "--name", name],
-                         env=base_env(), log_path=log_path)
+            proc = spawn("readiness_harness.system_under_test.upstream",
+                         ["--host", "127.0.0.1", "--port", str(port), "--name", name], env=base_env(),
+                         log_path=log_path)
             started.append(Upstream(name, port, proc))
         for upstream in started:
             wait_until_up(f"{upstream.url}/health", upstream.proc, log_dir / f"{upstream.name}.log")

@@ -315,7 +315,7 @@ def no_baked_in_credentials(api: Api, _: Upstreams) -> None:
 
 def config_validated(api: Api, _: Upstreams) -> None:
     """The service's own configuration (with its defects) refuses an invalid variable, naming it."""
-    from system_under_test.config import ConfigError, load_settings
+    from readiness_harness.system_under_test.config import ConfigError, load_settings
 
     try:
         load_settings({**api.env, "UPSTREAM_READ_TIMEOUT_S": "-1"})

@@ -12,14 +12,18 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from readiness_harness.system_under_test.config import load_settings
+from readiness_harness.system_under_test.db import postgresql_connect_args
+from readiness_harness.system_under_test.dbcalls import (
+    DATABASE_ERRORS,
+    DatabaseCalls,
+    database_error_handler,
+    unavailable_cause,
+)
+from readiness_harness.system_under_test.errors import DatabaseUnavailable, ErrorCode
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import QueuePool
-
-from system_under_test.config import load_settings
-from system_under_test.db import postgresql_connect_args
-from system_under_test.dbcalls import DATABASE_ERRORS, DatabaseCalls, database_error_handler, unavailable_cause
-from system_under_test.errors import DatabaseUnavailable, ErrorCode
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 
-from system_under_test.defects import REGISTRY
+from readiness_harness.system_under_test.defects import REGISTRY
+
 from tests.sut.conftest import PYTHON, REPO_ROOT, ApiFactory, base_env, random_address
 from tests.sut.probes import AWS_ACCESS_KEY
 
 
 def run_service(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "system_under_test", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([PYTHON, "-m", "readiness_harness.system_under_test", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=30)
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from system_under_test.config import Settings
+from readiness_harness.system_under_test.config import Settings
 
 SUT = Path(__file__).resolve().parents[2] / "system_under_test"
 AWS_KEY = re.compile(r"AKIA[0-9A-Z]{16}")

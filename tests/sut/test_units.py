@@ -7,17 +7,16 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from readiness_harness.system_under_test.cache import MemoryCache
+from readiness_harness.system_under_test.chains import InvalidAddress, normalise_address
+from readiness_harness.system_under_test.circuit import CircuitBreaker, CircuitState
+from readiness_harness.system_under_test.config import ConfigError, load_settings
+from readiness_harness.system_under_test.defects import REGISTRY, Defects, UnknownDefect
+from readiness_harness.system_under_test.migrations import apply_migrations, discover
+from readiness_harness.system_under_test.providers import RetryPolicy
+from readiness_harness.system_under_test.ratelimit import Limit, RateLimiter
+from readiness_harness.system_under_test.security import KeyStore
 from sqlalchemy import create_engine, inspect, text
-
-from system_under_test.cache import MemoryCache
-from system_under_test.chains import InvalidAddress, normalise_address
-from system_under_test.circuit import CircuitBreaker, CircuitState
-from system_under_test.config import ConfigError, load_settings
-from system_under_test.defects import REGISTRY, Defects, UnknownDefect
-from system_under_test.migrations import apply_migrations, discover
-from system_under_test.providers import RetryPolicy
-from system_under_test.ratelimit import Limit, RateLimiter
-from system_under_test.security import KeyStore
 
 
 class FakeClock:
