@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.servers import Server
 from readiness_harness.checks import default_registry
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.placeholders import free_port
 from readiness_harness.provision import external_target
-
-from bench.servers import Server
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_fast.py"
 USERS, DURATION_S, ROUNDS = 20, 10, 2

@@ -11,10 +11,9 @@ import statistics
 import time
 from typing import Any
 
+from bench.servers import HTTP_RESPONSE, Server
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.provider import start_toxiproxy
-
-from bench.servers import HTTP_RESPONSE, Server
 
 
 def _connect(port: int) -> socket.socket:

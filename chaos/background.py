@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.context import CheckContext
 from readiness_harness.loadtests.command import LocustFiles
 from readiness_harness.loadtests.evidence import verdict_observations

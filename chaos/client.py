@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from readiness_harness.chaos.exceptions import (
     ChaosError,
     ToxiproxyBadRequest,

@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
 from readiness_harness.context import CheckContext

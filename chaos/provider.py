@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Literal
 
 import httpx
+
 from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
 
 Kind = Literal["external", "real", "embedded"]

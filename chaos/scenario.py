@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.chaos.background import Background, BackgroundLoad
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable

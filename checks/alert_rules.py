@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.prometheus import INSTALL_HINT, PrometheusUnavailable, server_of

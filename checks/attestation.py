@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.result import Observation, Result, Status

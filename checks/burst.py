@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.variables import fresh
 from readiness_harness.context import CheckContext
 from readiness_harness.redact import cut, redact_headers, redact_text

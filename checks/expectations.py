@@ -6,6 +6,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from readiness_harness.checks.exchange import Exchange
 from readiness_harness.checks.jsonpath import MISSING, lookup
 from readiness_harness.result import Observation

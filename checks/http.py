@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import ConfigDict, Field
+
 from readiness_harness.checks.exchange import RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, evaluate
 from readiness_harness.checks.registry import Registry

@@ -9,6 +9,7 @@ import signal
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import RequestSpec, send
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.context import CheckContext

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import ConfigDict
+
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.loadtests.runner import run_load, timeout_for

@@ -8,6 +8,7 @@ import secrets
 import time
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import RequestSpec, send
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.result import Observation, Result, Table

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.fuzz_report import Failure, read_failures
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext

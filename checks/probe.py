@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, evaluate
 from readiness_harness.checks.jsonpath import MISSING, lookup

@@ -17,12 +17,13 @@ from typing import Any
 
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from requests import RequestException
+
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.prometheus import PrometheusUnavailable, server_of
 from readiness_harness.record import ItemResult
 from readiness_harness.result import Observation, Result, Table, TimeSeries, Window
-from requests import RequestException
 
 WINDOW_TOKEN = "{window}"
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
 from readiness_harness.result import Result
 
 if TYPE_CHECKING:

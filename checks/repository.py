@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.jsonpath import MISSING
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext

@@ -18,6 +18,7 @@ from pathlib import Path
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.registry import Registry
 from readiness_harness.context import CheckContext
 from readiness_harness.result import Observation, Result, Table

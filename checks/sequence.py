@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
 from readiness_harness.checks.jsonpath import MISSING, lookup

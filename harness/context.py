@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from readiness_harness.provision import RunningTarget
 from readiness_harness.record import ItemResult
 from readiness_harness.result import Window

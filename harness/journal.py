@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from pydantic import ValidationError
+
 from readiness_harness.record import ItemResult
 
 

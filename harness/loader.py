@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
 from readiness_harness.checks.registry import Registry
 from readiness_harness.errors import ChecklistError, Problem
 from readiness_harness.model import CheckCall, Checklist

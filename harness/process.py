@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
+
 from readiness_harness.errors import TargetError
 
 

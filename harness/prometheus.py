@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import yaml
+
 from readiness_harness.errors import HarnessError, TargetError
 from readiness_harness.placeholders import free_port
 from readiness_harness.process import ManagedProcess

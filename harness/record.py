@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.model import Severity, SourceRef
 from readiness_harness.result import Evidence, Status
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.errors import ChecklistError, Problem

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.errors import ChecklistError, Problem
 from readiness_harness.loader import read_yaml, validate_model
 from readiness_harness.record import SignOffEntry

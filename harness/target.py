@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from readiness_harness.dependencies.models import DependencySpec
 from readiness_harness.errors import ChecklistError
 from readiness_harness.loader import read_yaml, validate_model

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
 from readiness_harness.errors import Problem
 from readiness_harness.yamlsrc import LineMap, PathKey, format_path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
 from readiness_harness.errors import ChecklistError, Problem
 
 PathKey = tuple[str | int, ...]

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+
 from readiness_harness.result import TimeSeries
 
 matplotlib.use("Agg")  # headless; pyplot is never imported, so this only guards other callers in the process

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
 from readiness_harness.record import (
     BLOCKING_STATUSES,
     AuditRecord,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+
 from readiness_harness.record import AuditRecord
 from readiness_harness.reports.view import build_view
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
+
 from readiness_harness.record import AuditRecord, ItemResult, StatusChange
 from readiness_harness.reports.claims import ClaimsAudit, audit_claims
 from readiness_harness.result import Evidence, Observation, Status, TimeSeries

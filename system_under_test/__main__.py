@@ -14,6 +14,7 @@ import sys
 from types import FrameType
 
 import uvicorn
+
 from readiness_harness.system_under_test.config import ConfigError, load_settings
 from readiness_harness.system_under_test.defects import describe_all
 from readiness_harness.system_under_test.logs import configure_logging

@@ -8,6 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+
 from readiness_harness.system_under_test import __version__
 from readiness_harness.system_under_test.config import Settings
 from readiness_harness.system_under_test.dbcalls import DATABASE_ERRORS, database_error_handler
@@ -27,9 +31,6 @@ from readiness_harness.system_under_test.migrations import apply_migrations
 from readiness_harness.system_under_test.routes import diagnostics, health, jobs, orders, wallets
 from readiness_harness.system_under_test.security import API_KEY_HEADER
 from readiness_harness.system_under_test.services import Services, build_services
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 
 log = logging.getLogger(__name__)
 

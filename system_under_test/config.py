@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from readiness_harness.system_under_test.defects import Defects, UnknownDefect
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

@@ -26,10 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from readiness_harness.system_under_test.config import Settings
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+
+from readiness_harness.system_under_test.config import Settings
 
 
 def create_db_engine(settings: Settings) -> Engine:

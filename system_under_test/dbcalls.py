@@ -35,9 +35,10 @@ import anyio
 import anyio.to_thread
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+
 from readiness_harness.system_under_test.db import WriteBusy
 from readiness_harness.system_under_test.errors import DatabaseUnavailable, api_error_handler
-from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger(__name__)
 

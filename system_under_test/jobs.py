@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from readiness_harness.system_under_test.db import JobRepository
 from readiness_harness.system_under_test.dbcalls import DatabaseCalls
 from readiness_harness.system_under_test.errors import ApiError
 from readiness_harness.system_under_test.logs import request_id_var
 from readiness_harness.system_under_test.metrics import Metrics
 from readiness_harness.system_under_test.portfolio import PortfolioService
-from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,15 @@ import time
 import uuid
 from typing import Any
 
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from readiness_harness.system_under_test.defects import Defects
 from readiness_harness.system_under_test.errors import PayloadTooLarge, error_json, internal_error_response
 from readiness_harness.system_under_test.logs import request_id_var
 from readiness_harness.system_under_test.metrics import Metrics
 from readiness_harness.system_under_test.security import API_CSP, API_KEY_HEADER, DOCS_CSP, SECURITY_HEADERS
 from readiness_harness.system_under_test.serving import RECEIVED_AT
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("wallet_api.access")
 error_log = logging.getLogger("wallet_api.errors")

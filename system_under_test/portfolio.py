@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
 from readiness_harness.system_under_test.cache import Cache
 from readiness_harness.system_under_test.chains import CHAINS, Chain, InvalidAddress, normalise_address
 from readiness_harness.system_under_test.defects import Defects

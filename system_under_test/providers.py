@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
 from readiness_harness.system_under_test.circuit import CircuitBreaker
 from readiness_harness.system_under_test.metrics import Metrics
 

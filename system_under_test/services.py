@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 
 import httpx
+from sqlalchemy import Engine
+
 from readiness_harness.system_under_test.cache import Cache, MemoryCache, NullCache, RedisCache
 from readiness_harness.system_under_test.circuit import CircuitBreaker
 from readiness_harness.system_under_test.config import Settings
@@ -19,7 +21,6 @@ from readiness_harness.system_under_test.portfolio import PortfolioService
 from readiness_harness.system_under_test.providers import Provider, ProviderPool, RetryPolicy
 from readiness_harness.system_under_test.ratelimit import Limit, RateLimiter
 from readiness_harness.system_under_test.security import KeyStore
-from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.checks import default_registry
 from readiness_harness.checks.registry import Registry
 

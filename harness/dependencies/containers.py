@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 
 import docker
 from docker.errors import DockerException
+from testcontainers.core.container import DockerContainer
+
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency
 from readiness_harness.errors import TargetError
 from readiness_harness.placeholders import free_port
-from testcontainers.core.container import DockerContainer
 
 LOOPBACK = "127.0.0.1"
 LABEL = "org.readiness-harness.dependency"

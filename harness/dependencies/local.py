@@ -23,6 +23,7 @@ import psycopg
 import redis
 from mirakuru import TCPExecutor
 from mirakuru.exceptions import ExecutorError, ProcessFinishedWithError
+
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency
 from readiness_harness.errors import TargetError
 from readiness_harness.placeholders import free_port

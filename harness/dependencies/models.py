@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from readiness_harness.model import ID_PATTERN
 
 Kind = Literal["postgresql", "redis"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from readiness_harness.importer.markdown import ParsedDocument, ParsedItem
 from readiness_harness.importer.suggest import suggest
 

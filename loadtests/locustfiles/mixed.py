@@ -13,6 +13,7 @@ import uuid
 
 import gevent
 from locust import FastHttpUser, task
+
 from readiness_harness.loadtests.common import (
     api_key,
     env_float,

@@ -8,6 +8,7 @@ Uses ``HARNESS_API_KEY_PRO`` (or ``HARNESS_API_KEY``).
 from __future__ import annotations
 
 from locust import FastHttpUser, task
+
 from readiness_harness.loadtests.common import api_key, expected_statuses, pacing, random_wallet, settle
 
 

@@ -11,6 +11,7 @@ on the free name and none on the pro name.
 from __future__ import annotations
 
 from locust import FastHttpUser, constant_throughput, task
+
 from readiness_harness.loadtests.common import api_key, env_float, expected_statuses, random_wallet, settle
 
 

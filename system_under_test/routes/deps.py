@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Security
 from fastapi.security import APIKeyHeader
+
 from readiness_harness.system_under_test.errors import ApiError, ErrorCode, error_responses
 from readiness_harness.system_under_test.ratelimit import Decision
 from readiness_harness.system_under_test.security import ANONYMOUS, API_KEY_HEADER, Client

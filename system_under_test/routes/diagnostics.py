@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import Query
 from pydantic import BaseModel
+
 from readiness_harness.system_under_test.routes.deps import v1_router
 
 router = v1_router("diagnostics")

@@ -13,13 +13,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
 from readiness_harness.system_under_test import __version__
 from readiness_harness.system_under_test.circuit import CircuitState
 from readiness_harness.system_under_test.db import ping
 from readiness_harness.system_under_test.metrics import CONTENT_TYPE
 from readiness_harness.system_under_test.routes.deps import get_services
 from readiness_harness.system_under_test.services import Services
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["operations"])
 

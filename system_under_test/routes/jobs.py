@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+
 from readiness_harness.system_under_test.errors import ApiError, ErrorCode
 from readiness_harness.system_under_test.routes.deps import get_services, require_client, v1_router
 from readiness_harness.system_under_test.security import Client

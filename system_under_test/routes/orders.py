@@ -22,6 +22,7 @@ from typing import Literal
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from readiness_harness.system_under_test.db import StoredResponse
 from readiness_harness.system_under_test.errors import ApiError, ErrorCode, error_responses
 from readiness_harness.system_under_test.routes.deps import get_services, require_client, v1_router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Path, Request
+
 from readiness_harness.system_under_test.portfolio import Portfolio
 from readiness_harness.system_under_test.routes.deps import get_services, v1_router
 

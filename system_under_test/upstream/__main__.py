@@ -7,6 +7,7 @@ import logging
 import sys
 
 import uvicorn
+
 from readiness_harness.system_under_test.upstream.server import create_upstream_app
 
 

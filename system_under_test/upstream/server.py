@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from readiness_harness.system_under_test.chains import CHAINS, Chain, is_valid_address
 from readiness_harness.system_under_test.upstream import MALFORMED_FIXTURE_ADDRESS
 

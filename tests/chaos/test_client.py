@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
+
 from readiness_harness.chaos.client import (
     Proxy,
     ProxySpec,
@@ -18,7 +19,6 @@ from readiness_harness.chaos.client import (
     ToxiproxyNotFound,
     ToxiproxyUnreachable,
 )
-
 from tests.chaos.support import Backends, closed_port
 
 T = TypeVar("T")

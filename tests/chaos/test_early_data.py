@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from readiness_harness.chaos.server.connection import EARLY_LIMIT, Side
 from readiness_harness.chaos.server.link import Link
-
 from tests.chaos.conftest import ProxyFactory
 from tests.chaos.early_data import SlowUpstream, held_side, payload, send_early
 

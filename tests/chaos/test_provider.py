@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
 from readiness_harness.chaos.provider import start_toxiproxy, stop_process, wait_ready_async
-
 from tests.chaos.support import Backends, closed_port, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from readiness_harness.chaos.provider import start_toxiproxy
 
+from readiness_harness.chaos.provider import start_toxiproxy
 from tests.chaos.conftest import ProxyFactory, add_toxic
 from tests.chaos.support import (
     Backends,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from readiness_harness.errors import ChecklistError
 from readiness_harness.loader import load_checklist
 

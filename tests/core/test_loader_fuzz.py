@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from readiness_harness.checks import default_registry
 from readiness_harness.errors import ChecklistError
 from readiness_harness.loader import load_checklist

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
 from readiness_harness.context import CheckContext

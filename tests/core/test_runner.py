@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from pydantic import BaseModel, ConfigDict
+
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.journal import Journal, read_journal

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.dependencies.local import pg_bin_dir
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.provision import RunningTarget, provisioned
 from readiness_harness.target import TargetSpec, load_target

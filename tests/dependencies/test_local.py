@@ -7,10 +7,10 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+
 from readiness_harness.dependencies.local import start_postgres, start_redis
 from readiness_harness.dependencies.models import DependencySpec
 from readiness_harness.errors import TargetError
-
 from tests.dependencies.conftest import listening, needs_postgres, needs_redis, processes_mentioning
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from readiness_harness.dependencies import DependencyStack, publish
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency, build_url, replace_address
 from readiness_harness.dependencies.stack import chosen_provider

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.placeholders import free_port
 from readiness_harness.provision import external_target

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.checks.registry import Phase, Registry
 from readiness_harness.context import AuditEnvironment
 from readiness_harness.errors import ChecklistError
@@ -15,7 +16,6 @@ from readiness_harness.provision import external_target
 from readiness_harness.record import ItemResult
 from readiness_harness.result import Status, TimeSeries
 from readiness_harness.runner import Runner, plan
-
 from tests.loadtests.conftest import HERE
 
 CHECKLIST = f"""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from readiness_harness.loadtests.command import EXPECTED_ENV, PACING_ENV, LocustFiles, build, profile
 from readiness_harness.loadtests.history import clean_error, parse_failures, parse_history, steady_rate
 from readiness_harness.loadtests.results import parse_json, parse_stats_csv, percentile, split_name

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.loadtests.outcome import LoadOutcome
 from readiness_harness.loadtests.runner import run_load
@@ -14,7 +15,6 @@ from readiness_harness.loadtests.spec import LoadSpec
 from readiness_harness.provision import provisioned
 from readiness_harness.result import Status
 from readiness_harness.target import load_target
-
 from tests.loadtests.conftest import ROOT, lingering
 
 pytestmark = pytest.mark.slow

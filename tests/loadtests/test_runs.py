@@ -8,13 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.loadtests.command import LocustFiles, build, profile
 from readiness_harness.loadtests.outcome import LoadOutcome, analyse
 from readiness_harness.loadtests.process import run_locust
 from readiness_harness.loadtests.runner import run_load
 from readiness_harness.loadtests.spec import LoadSpec, Thresholds, ThresholdSet
 from readiness_harness.result import Link, Status, Table, TimeSeries
-
 from tests.loadtests.conftest import lingering, make_ctx
 
 pytestmark = pytest.mark.slow

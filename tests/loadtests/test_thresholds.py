@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from readiness_harness.loadtests.results import NameStats
 from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
 from readiness_harness.loadtests.thresholds import check, check_all, summary

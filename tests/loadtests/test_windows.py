@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from readiness_harness.loadtests.history import HistoryRow
 from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
 from readiness_harness.loadtests.windows import evaluate_window, window_stats

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
 from readiness_harness.record import ItemResult

@@ -7,11 +7,11 @@ import textwrap
 from pathlib import Path
 
 import yaml
+
 from readiness_harness.checks.alert_rules import AlertRulesParams, capped_copy, run_alert_rules
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.provision import external_target
 from readiness_harness.result import Result, Status
-
 from tests.conftest import needs_tool
 from tests.observability.support import ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from readiness_harness.result import Status
 
+from readiness_harness.result import Status
 from tests.conftest import needs_tool
 from tests.observability.support import audit, write_checklist
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from readiness_harness.checks.alert_rules import alert_firing
 from readiness_harness.checks.promql import CompareTo, PromqlParams, run_promql
 from readiness_harness.context import AuditEnvironment, CheckContext
@@ -19,7 +20,6 @@ from readiness_harness.provision import external_target, provisioned
 from readiness_harness.record import ItemResult
 from readiness_harness.result import Result, Status
 from readiness_harness.target import load_target
-
 from tests.conftest import needs_tool
 from tests.observability.support import TARGET
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from readiness_harness.model import Severity, SourceRef
 from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, SignOffEntry, TargetInfo
 from readiness_harness.reports.schema import SCHEMA_PATH

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.record import AuditRecord
 from readiness_harness.reports.html import render_html
 

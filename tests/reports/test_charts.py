@@ -6,7 +6,6 @@ import re
 
 from readiness_harness.reports.charts import group_series, panel_of, render_timeseries
 from readiness_harness.result import TimeSeries, Window
-
 from tests.reports.conftest import load_series
 
 

@@ -9,7 +9,6 @@ from readiness_harness.model import Severity
 from readiness_harness.record import AuditRecord, RunDiff, StatusChange
 from readiness_harness.reports.html import render_html
 from readiness_harness.result import Status
-
 from tests.reports.conftest import ALERT, XSS, make_item, make_record
 
 

@@ -13,7 +13,6 @@ from readiness_harness.reports.results_json import render_json
 from readiness_harness.reports.schema import SCHEMA_PATH, main, render_schema
 from readiness_harness.reports.summary import render_summary
 from readiness_harness.result import Status
-
 from tests.reports.conftest import make_item, make_record, validate_results
 
 

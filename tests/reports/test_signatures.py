@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.errors import ChecklistError
 from readiness_harness.reports.view import signature_rows
 from readiness_harness.signoffs import load_signoffs
-
 from tests.reports.conftest import make_item, make_record
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
+
 from readiness_harness.checks.exchange import Exchange
 from readiness_harness.checks.fuzz_report import read_failures
 from readiness_harness.checks.probe import Attack, ProbeParams, judge, request_of

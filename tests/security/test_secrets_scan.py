@@ -9,7 +9,6 @@ from readiness_harness.checks.secrets_scan import SecretsScanParams, run_secrets
 from readiness_harness.context import AuditEnvironment, CheckContext
 from readiness_harness.provision import external_target
 from readiness_harness.result import Result, Status
-
 from tests.observability.support import ROOT
 
 SUT = ROOT / "system_under_test"

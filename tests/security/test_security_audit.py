@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.record import ItemResult
 from readiness_harness.result import Status
-
 from tests.observability.support import audit, write_checklist
 
 ITEMS = (Path(__file__).parent / "items.yaml").read_text(encoding="utf-8")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from readiness_harness.cli import main
 from readiness_harness.importer import count_items, parse_file, parse_markdown
 from readiness_harness.importer.encoding import CHECK_MARKS, has_check_mark, repair_line
 from readiness_harness.importer.suggest import suggest
-
 from tests.seeds.support import SOURCES, STEMS
 
 EXPECTED_COUNTS = dict(zip(STEMS, (40, 51, 187, 51, 37), strict=True))

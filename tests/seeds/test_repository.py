@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from readiness_harness.result import Status
 
+from readiness_harness.result import Status
 from tests.seeds.support import run_check
 
 DEPLOYMENT = """

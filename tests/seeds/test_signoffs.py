@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.errors import ChecklistError
 from readiness_harness.result import Status

@@ -25,13 +25,13 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
+
 from readiness_harness.chaos.provider import start_toxiproxy
 from readiness_harness.system_under_test.config import load_settings
 from readiness_harness.system_under_test.db import create_db_engine
 from readiness_harness.system_under_test.dbcalls import DatabaseCalls
 from readiness_harness.system_under_test.errors import DatabaseUnavailable
-from sqlalchemy import text
-
 from tests.sut.conftest import Api, ApiFactory, Upstreams, free_port, random_address
 from tests.sut.probes import order_body
 from tests.sut.test_coalescing import assert_misses_coalesced

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-from readiness_harness.system_under_test.singleflight import SingleFlight
 
+from readiness_harness.system_under_test.singleflight import SingleFlight
 from tests.sut.conftest import Api, ApiFactory, Upstreams, random_address
 
 CONCURRENT_MISSES = 12

@@ -12,6 +12,10 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import QueuePool
+
 from readiness_harness.system_under_test.config import load_settings
 from readiness_harness.system_under_test.db import postgresql_connect_args
 from readiness_harness.system_under_test.dbcalls import (
@@ -21,9 +25,6 @@ from readiness_harness.system_under_test.dbcalls import (
     unavailable_cause,
 )
 from readiness_harness.system_under_test.errors import DatabaseUnavailable, ErrorCode
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.pool import QueuePool
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from readiness_harness.system_under_test.defects import REGISTRY
 
+from readiness_harness.system_under_test.defects import REGISTRY
 from tests.sut.conftest import Api, ApiFactory, Upstreams
 from tests.sut.probes import PROBES
 

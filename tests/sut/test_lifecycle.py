@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 from readiness_harness.system_under_test.defects import REGISTRY
-
 from tests.sut.conftest import PYTHON, REPO_ROOT, ApiFactory, base_env, random_address
 from tests.sut.probes import AWS_ACCESS_KEY
 

@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
+
 from readiness_harness.system_under_test.config import Settings, load_settings
 from readiness_harness.system_under_test.db import OrderRepository, WriteBusy, WriteGate, create_db_engine
 from readiness_harness.system_under_test.dbcalls import DatabaseCalls
 from readiness_harness.system_under_test.errors import DatabaseUnavailable
 from readiness_harness.system_under_test.migrations import apply_migrations
-from sqlalchemy import Engine, text
-
 from tests.sut.conftest import ApiFactory, random_address
 from tests.sut.probes import order_body
 

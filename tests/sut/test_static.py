@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from readiness_harness.system_under_test.config import Settings
 
 SUT = Path(__file__).resolve().parents[2] / "system_under_test"

@@ -7,6 +7,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
+
 from readiness_harness.system_under_test.cache import MemoryCache
 from readiness_harness.system_under_test.chains import InvalidAddress, normalise_address
 from readiness_harness.system_under_test.circuit import CircuitBreaker, CircuitState
@@ -16,7 +18,6 @@ from readiness_harness.system_under_test.migrations import apply_migrations, dis
 from readiness_harness.system_under_test.providers import RetryPolicy
 from readiness_harness.system_under_test.ratelimit import Limit, RateLimiter
 from readiness_harness.system_under_test.security import KeyStore
-from sqlalchemy import create_engine, inspect, text
 
 
 class FakeClock:

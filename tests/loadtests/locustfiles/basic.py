@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from locust import FastHttpUser, constant, task
+
 from readiness_harness.loadtests.common import expected_statuses, pacing, settle
 
 
