@@ -10,14 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.context import CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation
 from readiness_harness.loadtests.command import LocustFiles
 from readiness_harness.loadtests.evidence import verdict_observations
 from readiness_harness.loadtests.history import aggregate_rows, parse_history
 from readiness_harness.loadtests.outcome import LoadOutcome
 from readiness_harness.loadtests.runner import run_load
 from readiness_harness.loadtests.spec import LoadSpec, Thresholds
-from readiness_harness.result import Observation
 
 LABEL = "background"
 

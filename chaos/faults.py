@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyNotFound
-from readiness_harness.chaos.ledger import Ledger
+from readiness_harness.contract.context import FaultLedger
 
 
 class ToxicSpec(BaseModel):
@@ -55,7 +55,7 @@ class Injector:
 
     client: ToxiproxyClient
     server: str
-    ledger: Ledger | None
+    ledger: FaultLedger | None
     prefix: str
     injected: list[Injected] = field(default_factory=list)
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation
 
 
 class Probe(BaseModel):

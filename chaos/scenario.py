@@ -19,8 +19,9 @@ from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable
 from readiness_harness.chaos.faults import Fault, Injector
 from readiness_harness.chaos.probes import Probe, first_failures, holds, run_probes
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Timeline, TimelineEvent
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Timeline, TimelineEvent
+from readiness_harness.contract.result import Result
 
 
 class Recovery(BaseModel):
@@ -141,7 +142,7 @@ async def _fault(
     finally:
         rollback_problems = await asyncio.shield(injector.rollback())
         fault_ended = time.time()
-        ctx.env.record_window(f"fault:{ctx.item_id}", fault_started, fault_ended)
+        ctx.audit.record_window(f"fault:{ctx.item_id}", fault_started, fault_ended)
         run.event("rollback", "; ".join(rollback_problems) or "every fault removed", not rollback_problems)
     return during_ok, rollback_problems, (fault_started, fault_ended)
 
@@ -150,7 +151,7 @@ async def _alerts(alerts: list[AlertProbe], ctx: CheckContext, run: _Run) -> boo
     if not alerts:
         return True
     from readiness_harness.checks.alert_rules import alert_firing
-    from readiness_harness.prometheus import PrometheusUnavailable
+    from readiness_harness.contract.context import PrometheusUnavailable
 
     ok = True
     for alert in alerts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from readiness_harness.checks.registry import CheckType, Phase, Registry
+from readiness_harness.contract.registry import CheckType, Phase, Registry
 
 MODULES = (
     "readiness_harness.checks.http",

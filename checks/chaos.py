@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from readiness_harness.chaos.scenario import ScenarioParams, run_scenario
-from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.contract.registry import Phase, Registry
 
 
 def register(registry: Registry) -> None:

@@ -11,9 +11,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.variables import fresh
-from readiness_harness.context import CheckContext
-from readiness_harness.redact import cut, redact_headers, redact_text
-from readiness_harness.result import HttpExchange
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import HttpExchange
+from readiness_harness.contract.redaction import cut, redact_headers, redact_text
 
 
 class RequestSpec(BaseModel):

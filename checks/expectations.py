@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.checks.exchange import Exchange
 from readiness_harness.checks.jsonpath import MISSING, lookup
-from readiness_harness.result import Observation
+from readiness_harness.contract.evidence import Observation
 
 JsonType = Literal["string", "number", "integer", "boolean", "object", "array", "null"]
 _TYPES: dict[str, tuple[type, ...]] = {

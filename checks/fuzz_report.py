@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
-from readiness_harness.redact import redact_text
+from readiness_harness.contract.redaction import redact_text
 
 _BLOCK = re.compile(r"^\d+\. Test Case ID: ", re.MULTILINE)
 _CHECK = re.compile(r"^- (?P<title>.+)$", re.MULTILINE)

@@ -6,9 +6,9 @@ from pydantic import ConfigDict, Field
 
 from readiness_harness.checks.exchange import RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, evaluate
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Result
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class HttpParams(RequestSpec):

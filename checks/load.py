@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.result import Result
 from readiness_harness.loadtests.runner import run_load, timeout_for
 from readiness_harness.loadtests.spec import MAX_DURATION_S, LoadSpec
-from readiness_harness.result import Result
 
 
 class LoadParams(LoadSpec):

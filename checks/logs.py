@@ -10,10 +10,11 @@ import time
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.exchange import RequestSpec, send
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.redact import redact_text
-from readiness_harness.result import LogExcerpt, Observation, Result
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import LogExcerpt, Observation
+from readiness_harness.contract.redaction import redact_text
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class LogExpect(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class FamilyExpect(BaseModel):

@@ -20,10 +20,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.fuzz_report import Failure, read_failures
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.redact import cut, redact_text
-from readiness_harness.result import Link, Observation, Result, Table, Text
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Link, Observation, Table, Text
+from readiness_harness.contract.redaction import cut, redact_text
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 SchemathesisCheck = Literal[
     "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
@@ -125,7 +126,7 @@ async def run_openapi_fuzz(params: OpenapiFuzzParams, ctx: CheckContext) -> Resu
     junit = (reports / "junit.xml").resolve()
     with contextlib.suppress(ValueError):
         evidence.append(Link(title="schemathesis JUnit report",
-                             href=junit.relative_to(ctx.env.run_dir.resolve()).as_posix()))
+                             href=junit.relative_to(ctx.audit.run_dir.resolve()).as_posix()))
     cases = summary.get("test_cases", {})
     measurements = {"test_cases": float(cases.get("generated", 0)), "failures": float(len(failures))}
     if failures:

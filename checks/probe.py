@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, evaluate
 from readiness_harness.checks.jsonpath import MISSING, lookup
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 PAYLOAD_TOKEN = "{payload}"
 DEFAULT_LEAKS = ["Traceback (most recent call last)", "Traceback", "sqlite3.", "psycopg", "SQLSTATE",

@@ -19,11 +19,11 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from requests import RequestException
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.prometheus import PrometheusUnavailable, server_of
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Observation, Result, Table, TimeSeries, Window
+from readiness_harness.contract.context import CheckContext, PrometheusUnavailable
+from readiness_harness.contract.evidence import Observation, Table, TimeSeries, Window
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import Capability, Phase, Registry
+from readiness_harness.contract.result import Result
 
 WINDOW_TOKEN = "{window}"
 
@@ -61,7 +61,7 @@ class PromqlParams(BaseModel):
 
 def finished_result(ctx: CheckContext, item_id: str) -> ItemResult | None:
     """The result of an item that already finished in this audit."""
-    return ctx.env.finished(item_id)
+    return ctx.audit.finished(item_id)
 
 
 def window_range(window: Window) -> str:
@@ -71,14 +71,14 @@ def window_range(window: Window) -> str:
 async def run_promql(params: PromqlParams, ctx: CheckContext) -> Result:
     """Query the audit's Prometheus (PromQL); expect bounds, or agreement with another item's measurement."""
     try:
-        url = await server_of(ctx.env).wait_ready(timeout_s=max(1.0, ctx.timeout_s - 5))
+        url = await ctx.prometheus().wait_ready(timeout_s=max(1.0, ctx.timeout_s - 5))
     except PrometheusUnavailable as exc:
         return Result.error(f"no Prometheus to query: {exc}")
     query, at, window = params.query, time.time(), None
     if params.window is not None:
-        window = ctx.env.windows.get(params.window)
+        window = ctx.audit.windows.get(params.window)
         if window is None:
-            known = ", ".join(sorted(ctx.env.windows)) or "none"
+            known = ", ".join(sorted(ctx.audit.windows)) or "none"
             return Result.error(f"no window '{params.window}' was recorded in this audit (recorded: {known}); "
                                 "the item that records it must be listed, and run, before this one")
         query, at = query.replace(WINDOW_TOKEN, window_range(window)), window.end
@@ -179,4 +179,5 @@ def _compare(compare: CompareTo, ctx: CheckContext, samples: list[tuple[str, flo
 
 
 def register(registry: Registry) -> None:
-    registry.register("promql", PromqlParams, phase=Phase.FAULT, default_timeout_s=60.0)(run_promql)
+    registry.register("promql", PromqlParams, phase=Phase.FAULT, default_timeout_s=60.0,
+                      needs=frozenset({Capability.PROMETHEUS}))(run_promql)

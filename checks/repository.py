@@ -19,9 +19,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.jsonpath import MISSING
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class _Params(BaseModel):

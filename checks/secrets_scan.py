@@ -19,9 +19,10 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
                           ".ruff_cache", ".pytest_cache", ".hypothesis"})
@@ -101,7 +102,7 @@ async def run_secrets_scan(params: SecretsScanParams, ctx: CheckContext) -> Resu
     if missing:
         return Result.error(f"path not found: {', '.join(missing)}")
     raw = await asyncio.to_thread(scan, files, params.exclude_plugins)
-    base = ctx.env.checklist_dir.resolve()
+    base = ctx.audit.checklist_dir.resolve()
     findings = [Finding(_display(name, base), line, kind, digest) for name, line, kind, digest in raw]
     open_findings = [f for f in findings if not f.allowed_by(params.allow)]
     allowed = len(findings) - len(open_findings)

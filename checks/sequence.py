@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness_harness.checks.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
 from readiness_harness.checks.jsonpath import MISSING, lookup
-from readiness_harness.checks.registry import Registry
 from readiness_harness.checks.variables import Generator, generate, substitute, unresolved
-from readiness_harness.context import CheckContext
-from readiness_harness.errors import CheckFailure
-from readiness_harness.result import Observation, Result
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.errors import CheckFailure
+from readiness_harness.contract.evidence import Observation
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class Step(BaseModel):

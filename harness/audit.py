@@ -19,16 +19,17 @@ from typing import Literal
 
 from readiness_harness import verdict as verdicts
 from readiness_harness.chaos.ledger import Ledger, recover
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import AuditEnvironment
-from readiness_harness.errors import ChecklistError, Problem, TargetError
+from readiness_harness.contract.errors import ChecklistError, Problem, TargetError
+from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.fingerprint import fingerprint
 from readiness_harness.journal import Journal
 from readiness_harness.loader import LoadedChecklist, load_checklist
 from readiness_harness.provision import RunningTarget, external_target, provisioned
-from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
 from readiness_harness.reports.writer import write_reports
-from readiness_harness.result import Result, Status
 from readiness_harness.runner import PlannedItem, Runner, plan, to_item_result
 from readiness_harness.services import audit_services
 from readiness_harness.signoffs import SignOffBook, load_signoffs
@@ -153,7 +154,7 @@ async def _run(
     selected = [p for p in planned if p.check_type is not None and (options.only is None or p.item.id in options.only)
                 and (options.phases is None or p.phase in options.phases)]
     env = AuditEnvironment(target=target, run_dir=run_dir, checklist_dir=loaded.directory, signoffs=book,
-                           planned_types=frozenset(p.check_type.name for p in selected if p.check_type),
+                           needs=frozenset(n for p in selected if p.check_type for n in p.check_type.needs),
                            notes=state.notes)
     runner = Runner(env, journal, concurrency=options.concurrency or loaded.checklist.meta.concurrency,
                     phases=options.phases, only=options.only, on_result=options.on_result)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from readiness_harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.checks.registry import Phase, Registry
+from readiness_harness.contract.errors import ChecklistError, TargetError
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
-from readiness_harness.errors import ChecklistError, TargetError
 from readiness_harness.loader import load_checklist
-from readiness_harness.record import ItemResult
 
 
 def _parser() -> argparse.ArgumentParser:

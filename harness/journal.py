@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from readiness_harness.record import ItemResult
+from readiness_harness.contract.record import ItemResult
 
 
 class Journal:

@@ -9,13 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.errors import ChecklistError, Problem
-from readiness_harness.model import CheckCall, Checklist
+from readiness_harness.contract.checklist import CheckCall, Checklist
+from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.registry import CALL_KEYS, Registry
+from readiness_harness.documents import read_yaml, validate_model
 from readiness_harness.validation import problems_from, suggest
-from readiness_harness.yamlsrc import LineMap, format_path, parse
-
-CALL_KEYS = ("type", "timeout", "exclusive")
+from readiness_harness.yamlsrc import LineMap, format_path
 
 
 @dataclass(frozen=True)
@@ -31,25 +30,6 @@ class LoadedChecklist:
     def resolve(self, relative: str) -> Path:
         """A path written in the checklist, relative to the checklist's folder."""
         return (self.directory / relative).resolve()
-
-
-def read_yaml(path: Path) -> tuple[Any, LineMap, str]:
-    """Read and parse a user-written YAML file; a missing file is a ChecklistError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ChecklistError([Problem(str(path), None, "", "file not found", "Check the path.")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChecklistError([Problem(str(path), None, "", f"cannot read the file: {exc}")]) from exc
-    data, lines = parse(text, str(path))
-    return data, lines, text
-
-
-def validate_model(model: type[BaseModel], data: Any, *, file: str, lines: LineMap) -> tuple[Any, list[Problem]]:
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        return None, problems_from(exc, model=model, file=file, lines=lines, data=data)
 
 
 def load_checklist(path: str | Path, registry: Registry) -> LoadedChecklist:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from readiness_harness.errors import TargetError
+from readiness_harness.contract.errors import TargetError
 
 
 class ManagedProcess:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from readiness_harness.chaos.ledger import Ledger
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies import DependencyStack, publish
-from readiness_harness.errors import TargetError
-from readiness_harness.placeholders import Placeholders, free_port, names_in
+from readiness_harness.placeholders import Placeholders, names_in
 from readiness_harness.process import ManagedProcess
 from readiness_harness.target import TargetSpec
 
@@ -49,6 +50,14 @@ class RunningTarget:
     @property
     def provisioned(self) -> bool:
         return self.spec is not None
+
+    @property
+    def secret_values(self) -> set[str]:
+        """Every value that must never reach a report."""
+        return self.placeholders.secret_values
+
+    def expand(self, value: Any) -> Any:
+        return self.placeholders.expand(value)
 
     def process(self, name: str) -> ManagedProcess:
         try:

@@ -12,14 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from readiness_harness.checks.registry import CheckType, Phase, Registry
-from readiness_harness.context import AuditEnvironment, CheckContext
-from readiness_harness.errors import CheckFailure
+from readiness_harness.contract.checklist import Item, Section
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.errors import CheckFailure
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import CheckType, Phase, Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.signoffs import AppliedWaiver
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.journal import Journal
 from readiness_harness.loader import LoadedChecklist
-from readiness_harness.model import Item, Section
-from readiness_harness.record import BLOCKING_STATUSES, ItemResult
-from readiness_harness.result import Result, Status
 
 PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
 
@@ -49,8 +52,8 @@ def plan(loaded: LoadedChecklist, registry: Registry) -> list[PlannedItem]:
             out.append(PlannedItem(section, item, check_type, check_type.phase, item.check.params,
                                    item.check.timeout or default, exclusive))
         elif item.attestation is not None:
-            check_type = registry.get("attestation")
-            params = check_type.params.model_validate(item.attestation.model_dump()) if check_type else None
+            check_type = registry.attestation_type()
+            params = item.attestation
             out.append(PlannedItem(section, item, check_type, Phase.FUNCTIONAL, params, meta.default_timeout))
         else:
             out.append(PlannedItem(section, item, None, Phase.FUNCTIONAL))
@@ -113,7 +116,7 @@ class Runner:
         failure = self.env.target.failure() if item.check is not None else None
         if failure is not None:
             return Result.error(f"not evaluated: {failure}")
-        ctx = CheckContext(env=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
+        ctx = CheckContext(audit=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
         started = time.monotonic()
         try:
             result = await asyncio.wait_for(planned_item.check_type.run(planned_item.params, ctx),
@@ -128,19 +131,17 @@ class Runner:
         return result
 
     def _apply_waiver(self, result: ItemResult) -> ItemResult:
-        if result.status not in BLOCKING_STATUSES or result.status == Status.SKIPPED:
+        if not result.status.failing:
             return result
         waiver = self.env.signoffs.waiver_for(result.id)
         if waiver is None:
             return result
-        info = waiver.model_dump(mode="json")
-        if waiver.expired(self.env.signoffs.today):
-            info["expired"] = True
+        if waiver.is_expired(self.env.signoffs.today):
+            applied = AppliedWaiver(**waiver.model_dump(), expired=True)
             message = f"{result.message} (waiver expired on {waiver.expires})"
-            return result.model_copy(update={"waiver": info, "message": message})
-        info["expired"] = False
+            return result.model_copy(update={"waiver": applied, "message": message})
         return result.model_copy(update={"status": Status.WAIVED, "original_status": result.status,
-                                         "waiver": info})
+                                         "waiver": AppliedWaiver(**waiver.model_dump())})
 
 
 def to_item_result(planned_item: PlannedItem, result: Result, started: float) -> ItemResult:

@@ -16,11 +16,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.audit import AuditOptions, run_audit
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.errors import ChecklistError, Problem
-from readiness_harness.loader import LoadedChecklist, load_checklist, read_yaml, validate_model
-from readiness_harness.record import AuditRecord
-from readiness_harness.result import Status
+from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.record import AuditRecord
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.status import Status
+from readiness_harness.documents import read_yaml, validate_model
+from readiness_harness.loader import LoadedChecklist, load_checklist
 from readiness_harness.runner import plan
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from readiness_harness.contract.checklist import ID_PATTERN
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.dependencies.models import DependencySpec
-from readiness_harness.errors import ChecklistError
-from readiness_harness.loader import read_yaml, validate_model
-from readiness_harness.model import ID_PATTERN
+from readiness_harness.documents import read_yaml, validate_model
 
 
 class _TargetModel(BaseModel):

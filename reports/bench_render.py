@@ -13,20 +13,20 @@ import sys
 import time
 from typing import Any
 
-from readiness_harness.model import Severity
-from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
-from readiness_harness.reports.html import render_html
-from readiness_harness.result import (
+from readiness_harness.contract.checklist import Severity
+from readiness_harness.contract.evidence import (
     HttpExchange,
     LogExcerpt,
     Observation,
-    Status,
     Table,
     Timeline,
     TimelineEvent,
     TimeSeries,
     Window,
 )
+from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.contract.status import Status
+from readiness_harness.reports.html import render_html
 from readiness_harness.verdict import blocking, counts, score, severity_counts, verdict
 
 STATUSES = [Status.PASSED] * 12 + [Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.ATTESTED,

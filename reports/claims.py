@@ -14,11 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Status
-
-VERIFIED = frozenset({Status.PASSED, Status.ATTESTED})
-NOT_ASSESSED = frozenset({Status.NOT_APPLICABLE})
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.status import Status
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,13 @@ def audit_claims(items: Iterable[ItemResult]) -> ClaimsAudit:
         if item.claimed is None:
             continue
         if item.claimed:
-            if item.status in NOT_ASSESSED:
+            if item.status == Status.NOT_APPLICABLE:
                 not_applicable.append(item)
             else:
-                (verified if item.status in VERIFIED else unsupported).append(item)
+                (verified if item.status.passing else unsupported).append(item)
         else:
             not_claimed += 1
-            if item.status in VERIFIED:
+            if item.status.passing:
                 unclaimed.append(item)
     return ClaimsAudit(tuple(verified), tuple(unsupported), tuple(unclaimed), tuple(not_applicable), not_claimed)
 

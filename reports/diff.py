@@ -14,19 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from readiness_harness.record import (
-    BLOCKING_STATUSES,
+from readiness_harness.contract.record import (
     AuditRecord,
     ItemResult,
     MeasurementChange,
     RunDiff,
     StatusChange,
 )
-from readiness_harness.result import Status
 
 DEFAULT_THRESHOLD = 0.2
-FAILING = BLOCKING_STATUSES - {Status.SKIPPED}  # a skipped item is not a new failure
-PASSING = frozenset({Status.PASSED, Status.ATTESTED})
 _WORSE_WHEN_HIGHER = ("_ms", "_s", "latency", "error", "fail", "timeout", "recover", "duration", "p50", "p9")
 _BETTER_WHEN_HIGHER = ("rps", "throughput", "success", "hit", "requests", "users")
 _EPSILON = 1e-9
@@ -82,15 +78,15 @@ def compute_diff(previous: AuditRecord, current: AuditRecord, *, threshold: floa
     for item_id, now in after.items():
         then = before.get(item_id)
         if then is None:
-            if now.status in FAILING:
+            if now.status.failing:
                 diff.new_failures.append(_change(now, None))
             continue
         if then.status != now.status:
             change = _change(now, then)
             diff.changed.append(change)
-            if now.status in FAILING and then.status not in FAILING:
+            if now.status.failing and not then.status.failing:
                 diff.new_failures.append(change)
-            elif then.status in FAILING and now.status in PASSING:
+            elif then.status.failing and now.status.passing:
                 diff.fixed.append(change)
         diff.measurements += moved_measurements(then, now, threshold=threshold)
     diff.measurements.sort(key=_severity_of_move)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
 from readiness_harness.reports.claims import ClaimsAudit, audit_claims
 from readiness_harness.reports.html import environment
 

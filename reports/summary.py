@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims
-from readiness_harness.result import Status
 
 ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "inconclusive": "❔", "attested": "🖊️",
          "unattested": "⚠️", "waived": "🛡️", "not_applicable": "➖", "skipped": "⏭️"}

@@ -11,12 +11,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from readiness_harness.record import AuditRecord, ItemResult, StatusChange
+from readiness_harness.contract.evidence import Evidence, Observation, TimeSeries
+from readiness_harness.contract.record import AuditRecord, ItemResult, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import ClaimsAudit, audit_claims
-from readiness_harness.result import Evidence, Observation, Status, TimeSeries
 
 SEVERITIES = ("critical", "high", "medium", "low")
-SETTLED = frozenset({Status.PASSED, Status.ATTESTED, Status.NOT_APPLICABLE, Status.SKIPPED})
 
 
 @dataclass
@@ -82,7 +82,7 @@ def build_view(record: AuditRecord) -> ReportView:
         signatures=signature_rows(record),
         blocking=[by_id[i] for i in record.blocking if i in by_id],
         evidence={item.id: evidence_blocks(item.evidence, charts) for item in record.items},
-        expanded={item.id for item in record.items if item.status not in SETTLED},
+        expanded={item.id for item in record.items if not item.status.settled},
         other_changes=_other_changes(record),
     )
 
@@ -111,8 +111,8 @@ def signature_rows(record: AuditRecord) -> list[SignatureRow]:
     for role in record.checklist.signoff_roles:
         matches = [(i, s) for i, s in enumerate(record.signoffs) if s.role.strip().lower() == role.strip().lower()]
         used.update(i for i, _ in matches)
-        rows += [SignatureRow(role, s.signer, s.date, s.note) for _, s in matches] or [SignatureRow(role)]
-    rows += [SignatureRow(s.role, s.signer, s.date, s.note, listed=False)
+        rows += [SignatureRow(role, s.signer, s.date.isoformat(), s.note) for _, s in matches] or [SignatureRow(role)]
+    rows += [SignatureRow(s.role, s.signer, s.date.isoformat(), s.note, listed=False)
              for i, s in enumerate(record.signoffs) if i not in used]
     return rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
 from readiness_harness.reports.diff import DEFAULT_THRESHOLD, diff_against_previous
 from readiness_harness.reports.html import write_html
 from readiness_harness.reports.junit import write_junit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from readiness_harness.errors import ChecklistError
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.loader import load_checklist
 
 HEADER = """

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Result, Status
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
 
 def processes_with(marker: str) -> list[int]:

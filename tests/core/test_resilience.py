@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.context import CheckContext
-from readiness_harness.placeholders import free_port
-from readiness_harness.result import Result, Status
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.net import free_port
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 from tests.conftest import REFERENCE_TARGET
 from tests.core.test_provision import processes_with, wait_until_gone
 

@@ -8,12 +8,14 @@ import datetime as dt
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.journal import Journal, read_journal
 from readiness_harness.loader import load_checklist
 from readiness_harness.provision import external_target
-from readiness_harness.result import Result, Status
 from readiness_harness.runner import Runner, plan
 from readiness_harness.signoffs import SignOffBook, Waiver
 

@@ -10,7 +10,7 @@ import pytest
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.record import ItemResult
+from readiness_harness.contract.record import ItemResult
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "system_under_test" / "target.yaml"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims, claims_headline
-from readiness_harness.result import Status
 from tests.reports.conftest import every_kind_of_evidence, make_item
 
 

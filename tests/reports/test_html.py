@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from readiness_harness.model import Severity
-from readiness_harness.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.checklist import Severity
+from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.html import render_html
-from readiness_harness.result import Status
 from tests.reports.conftest import ALERT, XSS, make_item, make_record
 
 
@@ -82,7 +82,7 @@ def test_evidence_of_every_kind_is_rendered(full_record: AuditRecord) -> None:
 
 
 def test_failed_items_show_their_bulky_evidence_open() -> None:
-    from readiness_harness.result import HttpExchange
+    from readiness_harness.contract.evidence import HttpExchange
 
     exchange = HttpExchange(method="GET", url="http://127.0.0.1:1/x", status=500)
     record = make_record([make_item("ok", Status.PASSED, evidence=[exchange]),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness_harness.record import ChecklistInfo
+from readiness_harness.contract.record import ChecklistInfo
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.index import write_index
-from readiness_harness.result import Status
 from tests.reports.conftest import ALERT, every_kind_of_evidence, make_item, make_record
 from tests.reports.test_html import tags
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.result import Status
+from readiness_harness.contract.status import Status
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
 
 FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"

@@ -13,7 +13,7 @@ from readiness_harness.checks.exchange import Exchange
 from readiness_harness.checks.fuzz_report import read_failures
 from readiness_harness.checks.probe import Attack, ProbeParams, judge, request_of
 from readiness_harness.checks.promql import PromqlParams
-from readiness_harness.result import HttpExchange
+from readiness_harness.contract.evidence import HttpExchange
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="schemathesis">

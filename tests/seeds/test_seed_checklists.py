@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.contract.status import Status
 from readiness_harness.importer import parse_file
 from readiness_harness.loader import load_checklist
-from readiness_harness.result import Status
 from readiness_harness.signoffs import load_signoffs
 from tests.seeds.support import ROOT, SEEDS, SOURCES, STEMS
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from readiness_harness.audit import AuditOptions, run_audit
-from readiness_harness.errors import ChecklistError
-from readiness_harness.result import Status
+from readiness_harness.contract.errors import ChecklistError
+from readiness_harness.contract.status import Status
 
 TODAY = dt.date.today()
 PAST = (TODAY - dt.timedelta(days=30)).isoformat()
@@ -86,7 +86,7 @@ def test_valid_attestation_and_waiver_approve(write_yaml, static_target, tmp_pat
     assert items["served"].status == Status.PASSED
     assert items["oncall"].status == Status.ATTESTED
     assert items["broken"].status == Status.WAIVED and items["broken"].original_status == Status.FAILED
-    assert items["broken"].waiver["approver"].startswith("Sam Okafor")
+    assert items["broken"].waiver.approver.startswith("Sam Okafor")
     assert verdict == "APPROVED"
 
 
@@ -95,7 +95,7 @@ def test_expired_attestation_is_missing_and_expired_waiver_fails_again(write_yam
     assert items["oncall"].status == Status.UNATTESTED
     assert "expired" in items["oncall"].message
     assert items["broken"].status == Status.FAILED
-    assert items["broken"].waiver["expired"] is True and "waiver expired" in items["broken"].message
+    assert items["broken"].waiver.expired is True and "waiver expired" in items["broken"].message
     assert verdict == "REJECTED"
 
 

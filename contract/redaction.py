@@ -24,7 +24,10 @@ def redact_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> dict[s
     }
 
 
-def cut(text: str, limit: int = BODY_LIMIT) -> str:
+def cut(text: str | None, limit: int = BODY_LIMIT) -> str:
+    """The text, or its first ``limit`` characters with a note of how many more were cut."""
+    if not text:
+        return ""
     if len(text) <= limit:
         return text
-    return text[:limit] + f"\n… [{len(text) - limit} more characters cut]"
+    return f"{text[:limit]}\n… [{len(text) - limit} more characters cut]"

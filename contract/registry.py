@@ -1,4 +1,9 @@
-"""The registry that maps a checklist's ``type:`` to a params model and a run function."""
+"""The registry that maps a checklist's ``type:`` to a params model and a run function.
+
+A check type declares when it runs (its phase), what the audit must provide for it (for example
+a Prometheus) and whether it is the type that judges attestations; the core reads those
+declarations and never names a check type itself.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from readiness_harness.result import Result
+from readiness_harness.contract.result import Result
 
 if TYPE_CHECKING:
-    from readiness_harness.context import CheckContext
+    from readiness_harness.contract.context import CheckContext
+
+# Keys of an item's ``check:`` that the loader reads itself; a params model may not use them.
+CALL_KEYS = ("type", "timeout", "exclusive")
 
 
 class Phase(StrEnum):
@@ -22,6 +30,12 @@ class Phase(StrEnum):
     FUNCTIONAL = "functional"
     LOAD = "load"
     FAULT = "fault"
+
+
+class Capability(StrEnum):
+    """What a check type needs the audit to provide."""
+
+    PROMETHEUS = "prometheus"
 
 
 RunFunction = Callable[[Any, "CheckContext"], Awaitable[Result]]
@@ -34,6 +48,8 @@ class CheckType:
     run: RunFunction
     phase: Phase = Phase.FUNCTIONAL
     default_timeout_s: float = 30.0
+    needs: frozenset[Capability] = frozenset()
+    judges_attestations: bool = False
 
     @property
     def description(self) -> str:
@@ -56,6 +72,10 @@ def _annotation(annotation: Any) -> str:
     return str(annotation).replace("typing.", "").replace("NoneType", "None")
 
 
+class RegistrationError(ValueError):
+    """A check type that cannot be registered as it is written."""
+
+
 class Registry:
     """Check types by name. Build a fresh one per audit or test; duplicates are rejected."""
 
@@ -64,7 +84,10 @@ class Registry:
 
     def add(self, check_type: CheckType) -> None:
         if check_type.name in self._types:
-            raise ValueError(f"check type '{check_type.name}' is already registered")
+            raise RegistrationError(f"check type '{check_type.name}' is already registered")
+        _validate_params(check_type)
+        if check_type.judges_attestations and self.attestation_type() is not None:
+            raise RegistrationError(f"check type '{check_type.name}' would be a second attestation judge")
         self._types[check_type.name] = check_type
 
     def register(
@@ -74,17 +97,23 @@ class Registry:
         *,
         phase: Phase = Phase.FUNCTIONAL,
         default_timeout_s: float = 30.0,
+        needs: frozenset[Capability] = frozenset(),
+        judges_attestations: bool = False,
     ) -> Callable[[RunFunction], RunFunction]:
         """Decorator form of :meth:`add`."""
 
         def decorate(run: RunFunction) -> RunFunction:
-            self.add(CheckType(name, params, run, phase, default_timeout_s))
+            self.add(CheckType(name, params, run, phase, default_timeout_s, needs, judges_attestations))
             return run
 
         return decorate
 
     def get(self, name: str) -> CheckType | None:
         return self._types.get(name)
+
+    def attestation_type(self) -> CheckType | None:
+        """The check type that judges items bound to an ``attestation:``."""
+        return next((t for t in self._types.values() if t.judges_attestations), None)
 
     def names(self) -> list[str]:
         return sorted(self._types)
@@ -94,3 +123,15 @@ class Registry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._types
+
+
+def _validate_params(check_type: CheckType) -> None:
+    """A params model must refuse unknown keys (a typo would be ignored) and leave the call keys alone."""
+    model = check_type.params
+    if model.model_config.get("extra") != "forbid":
+        raise RegistrationError(f"check type '{check_type.name}': {model.__name__} must forbid unknown keys "
+                                "(model_config = ConfigDict(extra='forbid'))")
+    taken = sorted({f.alias or n for n, f in model.model_fields.items()} & set(CALL_KEYS))
+    if taken:
+        raise RegistrationError(f"check type '{check_type.name}': {model.__name__} uses the reserved key(s) "
+                                f"{', '.join(taken)}, which the loader reads itself")

@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.model import Severity, SourceRef
-from readiness_harness.result import Evidence, Status
+from readiness_harness.contract.checklist import Severity, SourceRef
+from readiness_harness.contract.evidence import Evidence
+from readiness_harness.contract.signoffs import AppliedWaiver, Attestation, ReportSignature
+from readiness_harness.contract.status import Status
 
 
 class ItemResult(BaseModel):
@@ -32,18 +34,15 @@ class ItemResult(BaseModel):
     started_at: float | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     measurements: dict[str, float] = Field(default_factory=dict)
-    waiver: dict[str, Any] | None = None
-    attestation: dict[str, Any] | None = None
+    waiver: AppliedWaiver | None = None
+    attestation: Attestation | None = None
     original_status: Status | None = None
 
     @property
     def blocking(self) -> bool:
-        return self.severity.blocking and self.status in BLOCKING_STATUSES
+        return self.severity.blocking and self.status.blocking
 
 
-# A critical or high item in one of these states blocks the verdict. Skipped counts too: an
-# audit that did not run a critical item (``--only``, ``--phases``, an interrupt) proves nothing.
-BLOCKING_STATUSES = frozenset({Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.UNATTESTED, Status.SKIPPED})
 
 
 class ChecklistInfo(BaseModel):
@@ -60,15 +59,6 @@ class TargetInfo(BaseModel):
     base_url: str
     provisioned: bool
     processes: list[str] = Field(default_factory=list)
-
-
-class SignOffEntry(BaseModel):
-    """A reviewer's signature on the report: the role they sign for, who, when."""
-
-    role: str
-    signer: str
-    date: str
-    note: str = ""
 
 
 class StatusChange(BaseModel):
@@ -124,5 +114,5 @@ class AuditRecord(BaseModel):
     blocking: list[str] = Field(default_factory=list)
     items: list[ItemResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    signoffs: list[SignOffEntry] = Field(default_factory=list)
+    signoffs: list[ReportSignature] = Field(default_factory=list)
     diff: RunDiff | None = None

@@ -89,7 +89,9 @@ class Section(_UserModel):
     items: list[Item] = Field(min_length=1)
 
 
-class SignOff(_UserModel):
+class SignOffRoles(_UserModel):
+    """The roles that must sign the report before the service ships."""
+
     roles: list[str] = Field(default_factory=list)
 
 
@@ -102,7 +104,7 @@ class Meta(_UserModel):
     target: str | None = None
     attestations: str | None = None
     waivers: str | None = None
-    signoff: SignOff = Field(default_factory=SignOff)
+    signoff: SignOffRoles = Field(default_factory=SignOffRoles)
     concurrency: int = Field(default=8, ge=1, le=64)
     default_timeout: float = Field(default=30.0, gt=0)
 
