@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from readiness_harness.checks.exchange import RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.shared.exchange import RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result

@@ -9,7 +9,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import RequestSpec, send
+from readiness_harness.checks.shared.exchange import RequestSpec, send
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import LogExcerpt, Observation
 from readiness_harness.contract.redaction import redact_text

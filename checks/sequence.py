@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
-from readiness_harness.checks.jsonpath import MISSING, lookup
-from readiness_harness.checks.variables import Generator, generate, substitute, unresolved
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.checks.shared.jsonpath import MISSING, lookup
+from readiness_harness.checks.shared.variables import Generator, generate, substitute, unresolved
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.errors import CheckFailure
 from readiness_harness.contract.evidence import Observation

@@ -50,6 +50,7 @@ class CheckType:
     default_timeout_s: float = 30.0
     needs: frozenset[Capability] = frozenset()
     judges_attestations: bool = False
+    formerly: tuple[str, ...] = ()  # earlier names, so a checklist using one is told the new name
 
     @property
     def description(self) -> str:
@@ -99,17 +100,22 @@ class Registry:
         default_timeout_s: float = 30.0,
         needs: frozenset[Capability] = frozenset(),
         judges_attestations: bool = False,
+        formerly: tuple[str, ...] = (),
     ) -> Callable[[RunFunction], RunFunction]:
         """Decorator form of :meth:`add`."""
 
         def decorate(run: RunFunction) -> RunFunction:
-            self.add(CheckType(name, params, run, phase, default_timeout_s, needs, judges_attestations))
+            self.add(CheckType(name, params, run, phase, default_timeout_s, needs, judges_attestations, formerly))
             return run
 
         return decorate
 
     def get(self, name: str) -> CheckType | None:
         return self._types.get(name)
+
+    def renamed(self, old_name: str) -> CheckType | None:
+        """The check type that was once called ``old_name``."""
+        return next((t for t in self._types.values() if old_name in t.formerly), None)
 
     def attestation_type(self) -> CheckType | None:
         """The check type that judges items bound to an ``attestation:``."""

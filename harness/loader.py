@@ -77,7 +77,9 @@ def _validate_calls(
         check_type = registry.get(kind) if isinstance(kind, str) else None
         if check_type is None:
             known = ", ".join(registry.names())
-            hint = (suggest(str(kind), registry.names()) or "") + f" Known types: {known}."
+            renamed = registry.renamed(str(kind))
+            hint = (f"'{kind}' is now called '{renamed.name}'." if renamed else
+                    (suggest(str(kind), registry.names()) or "") + f" Known types: {known}.")
             what = "missing required key 'type'" if kind is None else f"unknown check type '{kind}'"
             problems.append(Problem(file, lines.line((*where, "type")), format_path(where), what, hint.strip()))
             continue

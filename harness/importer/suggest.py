@@ -43,7 +43,7 @@ RULES: tuple[Rule, ...] = (
           "an artifact in the repository (file, yaml_file, dockerfile, env_example, migrations)"),
     _rule("promql", r"availability|uptime|p9[59]|latency|error rate|mttr|mttd", "a service level over time"),
     _rule("metrics", r"metric|prometheus|hit rate|hit/miss|monitor|instrument|counter|gauge", "an exposed metric"),
-    _rule("probe", r"health|heartbeat", "a health endpoint"),
+    _rule("http", r"health|heartbeat", "a health endpoint"),
     _rule("http", r"rate limit|validat|api key|auth|error|request id|header|cors|idempot|job|endpoint|cache"
           r"|timeout|sql injection|sanitiz|xss|csrf|logging|log\b|https|tls|shutdown|openapi|swagger",
           "an HTTP behaviour"),

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.variables import fresh
+from readiness_harness.checks.shared.variables import fresh
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import HttpExchange
 from readiness_harness.contract.redaction import cut, redact_headers, redact_text

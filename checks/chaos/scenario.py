@@ -14,13 +14,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.chaos.background import Background, BackgroundLoad
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable
 from readiness_harness.chaos.faults import Fault, Injector
-from readiness_harness.chaos.probes import Probe, first_failures, holds, run_probes
+from readiness_harness.checks.chaos.background import Background, BackgroundLoad
+from readiness_harness.checks.chaos.probes import Probe, first_failures, holds, run_probes
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Timeline, TimelineEvent
+from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.result import Result
 
 
@@ -220,3 +221,7 @@ def _result(run: _Run, problem: str, recovered: float | None) -> Result:
     elif problem:
         result = Result.failed(problem, *result.evidence, **measurements)
     return result
+
+
+def register(registry: Registry) -> None:
+    registry.register("chaos", ScenarioParams, phase=Phase.FAULT, default_timeout_s=180)(run_scenario)

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, dedupe, evaluate
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.fuzz_report import Failure, read_failures
+from readiness_harness.checks.openapi_fuzz.failures import Failure, read_failures
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Link, Observation, Table, Text
 from readiness_harness.contract.redaction import cut, redact_text

@@ -1,4 +1,4 @@
-"""The ``probe`` check type: attack requests, each expected to be refused cleanly.
+"""The ``attack`` check type: attack requests, each expected to be refused cleanly.
 
 Every attack is one request (the ``http`` check's request fields) with an optional ``payload``
 put wherever the request says ``{payload}``. By default an attack must be answered with a 4xx
@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, evaluate
-from readiness_harness.checks.jsonpath import MISSING, lookup
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.shared.jsonpath import MISSING, lookup
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry
@@ -33,13 +33,13 @@ class Attack(RequestSpec):
 
     name: str = Field(min_length=1)
     payload: str | None = Field(default=None, description="put where the request says {payload}")
-    auth: bool = Field(default=True, description="send the probe's default headers (for example the API key)")
+    auth: bool = Field(default=True, description="send the default headers of the item (for example the API key)")
     expect: ResponseExpect = Field(default_factory=ResponseExpect)
     error_body: bool = Field(default=True, description="expect {\"error\": {\"code\": ...}} on a 4xx/5xx")
     reflect_ok: bool = Field(default=False, description="echoing the payload is the intended behaviour")
 
 
-class ProbeParams(BaseModel):
+class AttackParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     headers: dict[str, str] = Field(default_factory=dict, description="sent with every attack whose auth is true")
@@ -67,7 +67,7 @@ def request_of(attack: Attack, defaults: dict[str, str]) -> RequestSpec:
     return RequestSpec.model_validate(fields)
 
 
-def judge(attack: Attack, exchange: Exchange, params: ProbeParams) -> list[Observation]:
+def judge(attack: Attack, exchange: Exchange, params: AttackParams) -> list[Observation]:
     """Every expectation on one attack's answer; the ones that missed have ``ok=False``."""
     expect = attack.expect
     out = evaluate(expect.model_copy(update={"status": None}), exchange)
@@ -99,7 +99,7 @@ def judge(attack: Attack, exchange: Exchange, params: ProbeParams) -> list[Obser
     return out
 
 
-async def run_probe(params: ProbeParams, ctx: CheckContext) -> Result:
+async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
     """Send attack requests; expect a clean 4xx with an error code, no stack traces, nothing reflected."""
     rows: list[list[Any]] = []
     verdicts: list[Observation] = []
@@ -124,4 +124,4 @@ async def run_probe(params: ProbeParams, ctx: CheckContext) -> Result:
 
 
 def register(registry: Registry) -> None:
-    registry.register("probe", ProbeParams)(run_probe)
+    registry.register("attack", AttackParams, formerly=("probe",))(run_attack)

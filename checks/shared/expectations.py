@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from readiness_harness.checks.exchange import Exchange
-from readiness_harness.checks.jsonpath import MISSING, lookup
+from readiness_harness.checks.shared.exchange import Exchange
+from readiness_harness.checks.shared.jsonpath import MISSING, lookup
 from readiness_harness.contract.evidence import Observation
 
 JsonType = Literal["string", "number", "integer", "boolean", "object", "array", "null"]
