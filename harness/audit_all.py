@@ -17,8 +17,8 @@ from pathlib import Path
 from readiness_harness.checks import default_registry
 from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.contract.record import AuditRecord
+from readiness_harness.diff import find_previous
 from readiness_harness.loader import load_checklist
-from readiness_harness.reports.diff import find_previous
 from readiness_harness.reports.index import write_index
 
 

@@ -9,14 +9,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from readiness_harness.audit import EXIT_ENVIRONMENT, EXIT_USAGE, AuditOptions, run_audit
+from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
 from readiness_harness.contract.errors import ChecklistError, TargetError
-from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
+from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
+from readiness_harness.outcome import EXIT_ENVIRONMENT, EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _audit(args: argparse.Namespace, registry: Registry) -> int:
     try:
-        phases = {Phase(p.strip()) for p in args.phases.split(",")} if args.phases else None
+        phases = frozenset(Phase(p.strip()) for p in args.phases.split(",")) if args.phases else None
     except ValueError:
         print(f"harness: --phases takes {', '.join(p.value for p in Phase)}", file=sys.stderr)
         return EXIT_USAGE
@@ -87,8 +88,8 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
     options = AuditOptions(
         checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
         attestations=args.attestations, waivers=args.waivers, phases=phases,
-        only={i.strip() for i in args.only.split(",")} if args.only else None, concurrency=args.concurrency,
-        on_result=None if args.quiet else _print_result,
+        only=frozenset(i.strip() for i in args.only.split(",")) if args.only else None, concurrency=args.concurrency,
+        listeners=standard_listeners(console=not args.quiet),
     )
     try:
         outcome = asyncio.run(run_audit(options, registry))
@@ -122,10 +123,6 @@ def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
     print("\n" + render_table(result))
     print(f"written: {args.out / 'sensitivity.json'}")
     return 0 if result["caught"] == result["total"] and not result["clean_failures"] else 1
-
-
-def _print_result(result: ItemResult) -> None:
-    print(f"  {result.status.value:<14} {result.severity.value:<8} {result.id}: {result.message[:110]}", flush=True)
 
 
 def _validate(files: list[Path], registry: Registry) -> int:

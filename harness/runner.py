@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from readiness_harness.contract.checklist import Item, Section
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.errors import CheckFailure
+from readiness_harness.contract.events import AuditListener
 from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import CheckType, Phase, Registry
 from readiness_harness.contract.result import Result
 from readiness_harness.contract.signoffs import AppliedWaiver
 from readiness_harness.contract.status import Status
 from readiness_harness.environment import AuditEnvironment
-from readiness_harness.journal import Journal
 from readiness_harness.loader import LoadedChecklist
 
 PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
@@ -64,19 +63,17 @@ class Runner:
     def __init__(
         self,
         env: AuditEnvironment,
-        journal: Journal,
         *,
+        listener: AuditListener | None = None,
         concurrency: int = 8,
-        phases: set[Phase] | None = None,
-        only: set[str] | None = None,
-        on_result: Callable[[ItemResult], None] | None = None,
+        phases: frozenset[Phase] | None = None,
+        only: frozenset[str] | None = None,
     ) -> None:
         self.env = env
-        self.journal = journal
+        self.listener = listener or AuditListener()
         self.concurrency = concurrency
         self.phases = phases
         self.only = only
-        self.on_result = on_result
         self.results: list[ItemResult] = []
 
     async def run(self, planned: list[PlannedItem]) -> list[ItemResult]:
@@ -100,9 +97,7 @@ class Runner:
         item_result = self._apply_waiver(to_item_result(planned_item, result, started))
         self.results.append(item_result)
         self.env.results[item_result.id] = item_result
-        self.journal.append(item_result)
-        if self.on_result:
-            self.on_result(item_result)
+        self.listener.item_finished(item_result)
 
     async def execute(self, planned_item: PlannedItem) -> Result:
         item = planned_item.item

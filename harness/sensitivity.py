@@ -21,6 +21,7 @@ from readiness_harness.contract.record import AuditRecord
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.status import Status
 from readiness_harness.documents import read_yaml, validate_model
+from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import LoadedChecklist, load_checklist
 from readiness_harness.runner import plan
 
@@ -133,8 +134,9 @@ async def run_matrix(
 
 async def _audit(checklist: Path, registry: Registry, out_dir: Path, environ: dict[str, str], *,
                  phases: set[Phase] | None, only: set[str] | None) -> AuditRecord:
-    options = AuditOptions(checklist=checklist, out_dir=out_dir / "sensitivity-runs", phases=phases, only=only,
-                           environ=environ)
+    options = AuditOptions(listeners=standard_listeners(), checklist=checklist, out_dir=out_dir / "sensitivity-runs",
+                           phases=frozenset(phases) if phases is not None else None,
+                           only=frozenset(only) if only is not None else None, environ=environ)
     return (await run_audit(options, registry)).record
 
 

@@ -26,6 +26,7 @@ from readiness_harness.contract.evidence import (
 from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
 from readiness_harness.contract.signoffs import ReportSignature
 from readiness_harness.contract.status import Status
+from readiness_harness.diff import diff_against_previous
 from readiness_harness.reports.schema import SCHEMA_PATH
 from readiness_harness.reports.writer import write_reports
 from readiness_harness.verdict import blocking, counts, score, severity_counts, verdict
@@ -145,6 +146,8 @@ def write_run(tmp_path: Path) -> Callable[..., Path]:
 
     def write(record: AuditRecord, out_dir: Path | None = None) -> Path:
         run_dir = (out_dir or tmp_path / "out") / record.run_id
+        if record.diff is None:  # as the audit does before it hands the record to the reporters
+            record.diff = diff_against_previous(record, run_dir)
         write_reports(record, run_dir)
         validate_results(run_dir / "results.json")
         return run_dir

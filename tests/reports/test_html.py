@@ -143,7 +143,7 @@ def test_chart_ids_are_unique_on_the_page(full_record: AuditRecord) -> None:
 
 
 def test_render_benchmark_runs() -> None:
-    from readiness_harness.reports.bench_render import bench_render
+    from bench.render import bench_render
 
     result = bench_render(20, charts=1, repeats=1)
     assert result["items"] == 20 and result["html_bytes"] > 10_000 and result["best_s"] > 0

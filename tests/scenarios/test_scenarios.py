@@ -13,6 +13,7 @@ from pathlib import Path
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
 from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
 
 FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"
@@ -26,7 +27,7 @@ PRIMARY_DOWN = {
 
 
 def audit(checklist: Path, out: Path, environ: dict | None = None):
-    options = AuditOptions(checklist=checklist, out_dir=out, environ=environ)
+    options = AuditOptions(listeners=standard_listeners(), checklist=checklist, out_dir=out, environ=environ)
     return asyncio.run(run_audit(options, default_registry()))
 
 

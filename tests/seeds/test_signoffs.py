@@ -11,6 +11,7 @@ import pytest
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 
 TODAY = dt.date.today()
 PAST = (TODAY - dt.timedelta(days=30)).isoformat()
@@ -71,7 +72,8 @@ def audit(write_yaml, static_target: Path, tmp_path: Path, attestations: str, wa
     write_yaml("waivers.yaml", waivers)
     checklist = write_yaml("checklist.yaml", CHECKLIST)
     assert checklist.parent == static_target.parent
-    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), _registry()))
+    outcome = asyncio.run(run_audit(AuditOptions(listeners=standard_listeners(),
+                                                 checklist=checklist, out_dir=tmp_path / "out"), _registry()))
     return outcome.record.verdict, {item.id: item for item in outcome.record.items}
 
 
