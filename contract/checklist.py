@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,7 +47,7 @@ class CheckCall(_UserModel):
     type: str
     timeout: float | None = Field(default=None, gt=0)
     exclusive: bool = False
-    params: Any = None
+    params: BaseModel | None = None
 
 
 class AttestationSpec(_UserModel):

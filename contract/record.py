@@ -5,7 +5,7 @@ This is the model ``results.json`` serialises and every report renders.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,18 @@ class ItemResult(BaseModel):
         return self.severity.blocking and self.status.blocking
 
 
+
+
+class RunEnvironment(BaseModel):
+    """What ran, where, with which versions: the fingerprint every report prints."""
+
+    harness_version: str = ""
+    git_commit: str = ""
+    python: str = ""
+    platform: str = ""
+    locust: str = ""
+    toxiproxy: str = ""
+    target: str = ""
 
 
 class ChecklistInfo(BaseModel):
@@ -107,7 +119,7 @@ class AuditRecord(BaseModel):
     started_at: str
     finished_at: str
     duration_s: float
-    environment: dict[str, Any] = Field(default_factory=dict)
+    environment: RunEnvironment = Field(default_factory=RunEnvironment)
     counts: dict[str, int] = Field(default_factory=dict)
     severity_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
     score: float = 0.0

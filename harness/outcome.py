@@ -17,7 +17,7 @@ from typing import Literal
 
 from readiness_harness import verdict as verdicts
 from readiness_harness.contract.events import AuditListener
-from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, RunEnvironment, TargetInfo
 from readiness_harness.contract.result import Result
 from readiness_harness.contract.status import Status
 from readiness_harness.loader import LoadedChecklist
@@ -33,7 +33,7 @@ class AuditState(AuditListener):
 
     results: list[ItemResult] = field(default_factory=list)
     target: RunningTarget | None = None
-    environment: dict[str, object] = field(default_factory=dict)
+    environment: RunEnvironment = field(default_factory=RunEnvironment)
     interrupted: str | None = None
     target_error: str | None = None
     notes: list[str] = field(default_factory=list)
