@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
+from readiness_harness.chaos.server import ToxiproxyServer
 
 from tests.chaos.sockets import listening_sockets
 from tests.chaos.support import Backends
@@ -73,3 +74,17 @@ def test_listener_closed_when_a_create_loses_to_a_busy_port(api: httpx.Client, b
     assert busy.status_code == 500
     api.delete("/proxies/holder")
     assert listening_sockets() == before
+
+
+def test_create_racing_the_server_close_leaves_no_listening_socket() -> None:
+    async def scenario() -> tuple[set[str], set[str], list[object]]:
+        before = listening_sockets()
+        server = await ToxiproxyServer("127.0.0.1", 0).start()
+        create = asyncio.ensure_future(server.registry.create({"name": "late", "upstream": "127.0.0.1:9"}))
+        await asyncio.sleep(0)  # the create has bound its listener and waits to start serving
+        await server.close()
+        outcome = await asyncio.gather(create, return_exceptions=True)
+        return before, listening_sockets(), outcome
+
+    before, after, outcome = asyncio.run(scenario())
+    assert after == before, f"left listening: {after - before} (create answered {outcome})"
