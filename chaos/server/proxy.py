@@ -45,6 +45,22 @@ def listen_error(listen: str) -> str:
     return f"listen tcp: lookup tcp/{port}: unknown port"
 
 
+async def _resolve(listen: str) -> None:
+    """Raise the error binding ``listen`` would give if its address cannot be resolved."""
+    address = split_address(listen)
+    if address is None:
+        raise internal(listen_error(listen))
+    host, port = address
+    if "\x00" in host:  # the resolver would read the host only up to the NUL
+        raise bad_body(f"listen address {listen!r}: embedded null character")
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise internal(f"listen tcp: lookup {host}: no such host") from exc
+    except ValueError as exc:  # NUL byte, invalid IDNA label
+        raise bad_body(f"listen address {listen!r}: {exc}") from exc
+
+
 def join_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -118,7 +134,13 @@ class Proxy:
             await asyncio.wait([connection.closed() for connection in connections], timeout=CLOSE_WAIT_S)
 
     async def update(self, *, listen: str, upstream: str, enabled: bool) -> None:
-        """Apply merged fields: a new listen or upstream restarts the proxy."""
+        """Apply merged fields: a new listen or upstream restarts the proxy.
+
+        A new listen address that cannot be resolved is refused before anything changes,
+        as Toxiproxy resolves it first.
+        """
+        if listen != self.listen:
+            await _resolve(listen)
         if listen != self.listen or upstream != self.upstream:
             await self.stop()
             self.listen, self.upstream = listen, upstream

@@ -195,6 +195,15 @@ def test_hostile_requests_are_answered_400(
     assert json.loads(answer)["error"].startswith("bad request body: ")
 
 
+def test_refused_listen_change_leaves_the_proxy_as_it_was(api: httpx.Client, make_proxy: ProxyFactory) -> None:
+    proxy = make_proxy()
+    for listen in ("127.0.0\x00.1:0", "portless"):
+        assert api.patch(f"/proxies/{proxy['name']}", json={"listen": listen}).status_code in (400, 500)
+        assert api.get(f"/proxies/{proxy['name']}").json() == proxy
+    with connect(proxy["listen"]) as sock:
+        round_trip(sock)
+
+
 def test_nul_in_upstream_is_accepted_and_closes_clients(
     api: httpx.Client, make_proxy: ProxyFactory, backends: Backends
 ) -> None:
