@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,6 +62,9 @@ class NotApplicable(_UserModel):
     reason: str = Field(min_length=3)
 
 
+Coverage = Literal["full", "partial"]
+
+
 class Item(_UserModel):
     id: str = Field(pattern=ID_PATTERN)
     title: str = Field(min_length=1)
@@ -72,6 +76,17 @@ class Item(_UserModel):
     check: CheckCall | None = None
     attestation: AttestationSpec | None = None
     not_applicable: NotApplicable | None = None
+    covers: Coverage = Field(default="full", description="how much of the claim the check exercises: `partial` "
+                             "when it verifies only a necessary part or a proxy of it (say what in `uncovered`)")
+    uncovered: str = Field(default="", description="with `covers: partial`: what the check does not verify")
+
+    @model_validator(mode="after")
+    def _partial_says_what_is_missing(self) -> Item:
+        if self.covers == "partial" and len(self.uncovered.strip()) < 10:
+            raise ValueError("`covers: partial` needs `uncovered:` saying what the check does not verify")
+        if self.covers == "full" and self.uncovered:
+            raise ValueError("`uncovered:` goes with `covers: partial`")
+        return self
 
     @model_validator(mode="after")
     def _exactly_one_binding(self) -> Item:

@@ -28,6 +28,8 @@ class ItemResult(BaseModel):
     kind: Literal["check", "attestation", "not_applicable"]
     check_type: str | None = None
     phase: str | None = None
+    covers: Literal["full", "partial"] = "full"
+    uncovered: str = ""
     status: Status
     message: str = ""
     duration_s: float = 0.0

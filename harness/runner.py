@@ -146,7 +146,7 @@ def to_item_result(planned_item: PlannedItem, result: Result, started: float) ->
     return ItemResult(
         id=item.id, section=planned_item.section.id, section_title=planned_item.section.title,
         title=item.title, severity=item.severity, claimed=item.claimed, source=item.source, kind=kind,
-        check_type=item.check.type if item.check else None,
+        check_type=item.check.type if item.check else None, covers=item.covers, uncovered=item.uncovered,
         phase=planned_item.phase.value if planned_item.check_type else None,
         status=result.status, message=result.message, duration_s=result.duration_s, started_at=started,
         evidence=result.evidence, measurements=result.measurements,

@@ -31,11 +31,16 @@ def severity_counts(items: list[ItemResult]) -> dict[str, dict[str, int]]:
     return out
 
 
+PARTIAL_CREDIT = 0.5  # a pass that verifies only part of its claim earns half its weight
+
+
 def score(items: list[ItemResult]) -> float:
-    """Share of severity weight that passed or was attested (waived and N/A items excluded), 0-100."""
+    """Share of severity weight that passed or was attested (waived and N/A items excluded), 0-100;
+    a pass whose check covers its claim only in part counts for PARTIAL_CREDIT of its weight."""
     scored = [i for i in items if i.status.scored]
     total = sum(i.severity.weight for i in scored)
     if total == 0:
         return 0.0
-    good = sum(i.severity.weight for i in scored if i.status.passing)
+    good = sum(i.severity.weight * (PARTIAL_CREDIT if i.covers == "partial" else 1.0)
+               for i in scored if i.status.passing)
     return round(100.0 * good / total, 1)

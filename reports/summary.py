@@ -36,6 +36,11 @@ def render_summary(record: AuditRecord) -> str:
         lines += ["", f"### Unsupported claims ({len(claims.unsupported)})", ""]
         lines += [f"- `{i.id}` {_cell(i.title)}: {i.status.value}" for i in claims.unsupported[:LIST_LIMIT]]
         lines += _more(len(claims.unsupported))
+    if claims.partly_verified:
+        lines += ["", f"### Partly verified claims ({len(claims.partly_verified)})", ""]
+        lines += [f"- `{i.id}` {_cell(i.title)}: not covered: {_cell(i.uncovered)}"
+                  for i in claims.partly_verified[:LIST_LIMIT]]
+        lines += _more(len(claims.partly_verified))
     if record.diff is not None:
         lines += ["", "### Since the last run", "", *_diff(record.diff)]
     if record.notes:
