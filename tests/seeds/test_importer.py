@@ -69,12 +69,20 @@ def test_mac_roman_mojibake_is_repaired_by_a_code_page_round_trip():
 
 
 def test_items_are_found_when_no_repair_is_possible():
-    # "✓" has no Mac Roman byte, so the round trip fails and the mojibake stays; the rules still see it.
-    line = "- ‚úÖ Backups restored ✓"
+    # "✓" has no Mac Roman byte and sits in the same run, so the round trip fails and the mojibake
+    # stays; the rules still see it.
+    line = "- ‚úÖ✓ Backups restored"
     assert repair_line(line) == line
     assert has_check_mark(line)
     doc = parse_markdown(f"# T\n## Ops\n{line}\n- plain bullet\n")
-    assert [(i.line, i.title, i.claimed) for i in doc.items()] == [(3, "Backups restored ✓", True)]
+    assert [(i.line, i.title, i.claimed) for i in doc.items()] == [(3, "✓ Backups restored", True)]
+
+
+def test_a_byte_dropped_by_windows_1254_is_put_back():
+    # 🎯 is F0 9F 8E AF; Windows-1254 has no 0x8E, so the source kept "ğŸ¯" (three bytes).
+    assert repair_line("## ğŸ¯ Executive Summary") == "## 🎯 Executive Summary"
+    assert repair_line("âœ… HEALTHY ğŸ‰") == "✅ HEALTHY 🎉"
+    assert repair_line("| âš ï¸ Monitoring required |") == "| ⚠️ Monitoring required |"
 
 
 def test_fenced_code_and_plain_bullets_are_not_items():
