@@ -22,7 +22,7 @@ def test_index_links_every_report_with_verdict_and_claims(tmp_path: Path) -> Non
     assert "ref-1/index.html" in hrefs and "seed-001-1/index.html" in hrefs
     assert "REJECTED" in html and "APPROVED" in html
     assert "2 of 5 claims verified" in html and "1 of 1 claims verified" in html
-    assert "2 reports · 1 approved · 1 rejected" in html
+    assert "2 checklists · 1 approved · 1 rejected" in html
     assert ALERT not in html and not [t for t, _ in tags(html) if t == "script"]
 
 
