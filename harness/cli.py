@@ -97,7 +97,7 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
         checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
         attestations=args.attestations, waivers=args.waivers, phases=phases,
         only=frozenset(i.strip() for i in args.only.split(",")) if args.only else None, concurrency=args.concurrency,
-        listeners=standard_listeners(console=not args.quiet),
+        listeners=standard_listeners(console=not args.quiet, environ=os.environ),
     )
     try:
         outcome = asyncio.run(run_audit(options, registry))

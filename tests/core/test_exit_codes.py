@@ -53,7 +53,7 @@ def audit(tmp_path: Path, registry: Registry, items: dict[str, tuple[str, str]])
             items:
         """) + lines + "\n", encoding="utf-8")
     options = AuditOptions(checklist=checklist, out_dir=tmp_path / "out", base_url="http://127.0.0.1:9",
-                           listeners=standard_listeners(environ={}))
+                           listeners=standard_listeners())
     return asyncio.run(run_audit(options, registry)).exit_code
 
 
