@@ -40,7 +40,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
             stop: {{grace_s: 2}}
         """), encoding="utf-8")
     (base / "checklist.yaml").write_text(textwrap.dedent("""\
-        checklist: {id: signed, title: Signed run, target: target.yaml, signoff: {roles: [SRE lead, Security reviewer]}}
+        checklist: {id: signed, title: Signed run, target: target.yaml, attestations: attestations.yaml,
+                    signoff: {roles: [SRE lead, Security reviewer]}}
         sections:
           - id: web
             title: Web
@@ -50,6 +51,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
               - {id: nosniff, title: nosniff header, severity: low, check: {type: http, path: /health,
                  expect: {headers: {X-Content-Type-Options: nosniff}}}}
         """), encoding="utf-8")
+    (base / "attestations.yaml").write_text("signoffs:\n  - {role: SRE lead, signer: Ana Lima, date: 2025-01-03}\n",
+                                            encoding="utf-8")
     assert main(["audit", str(base / "checklist.yaml"), "--out", str(base / "out"), "--quiet"]) == 0
     return (base / "out" / "latest").resolve()
 
@@ -97,13 +100,13 @@ def test_every_audit_writes_an_in_toto_test_result_statement_over_its_files(run:
     config = {entry["annotations"]["role"]: entry for entry in predicate["configuration"]}
     checklist = audited.parents[1] / "checklist.yaml"
     assert config["checklist"]["digest"]["sha256"] == hashlib.sha256(checklist.read_bytes()).hexdigest()
-    assert config["target"]["name"].endswith("target.yaml") and set(config) == {"checklist", "target"}
+    assert config["target"]["name"].endswith("target.yaml") and set(config) == {"checklist", "target", "attestations"}
 
 
 def test_a_fresh_run_verifies(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, output = verify(run, capsys)
     assert code == 0, output
-    assert "roles without a verified signature: SRE lead, Security reviewer" in output
+    assert "roles without a verified signature: SRE lead, Security reviewer" in output  # the YAML name counts for none
 
 
 @pytest.mark.parametrize("name", ["index.html", "results.json", "junit.xml", "logs/web.log"])
@@ -141,6 +144,7 @@ def test_a_signed_run_verifies_and_its_report_shows_the_signature(run: Path, key
     assert "<td>SRE lead</td><td>Ana Lima</td>" in section and f"SHA256:{fingerprint[:16]}" in section
     assert "✔</span> verified" in section and _signoff(run)["signedAt"] in section
     assert "Roles without a verified signature: <strong>Security reviewer</strong>." in section
+    assert "Named in the attestations file" in section  # a name in a YAML file is shown, and signs nothing
     assert verify(run, capsys, "--require-signoff")[0] == 1
     assert sign(run, keys, "eve", "Security reviewer", "Eve Sec") == 0
     both = ("--key", str(keys / "ana.pub"), "--key", str(keys / "eve.pub"))
