@@ -21,6 +21,8 @@ class AuditStarted:
     checklist_id: str
     checklist_title: str
     planned_items: int
+    configuration: tuple[tuple[str, Path], ...] = ()
+    """The files the audit is configured by, each with its role: checklist, target, attestations, waivers."""
 
 
 class AuditListener:

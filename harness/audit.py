@@ -98,6 +98,19 @@ def target_path(options: AuditOptions, loaded: LoadedChecklist) -> Path:
     return loaded.resolve(loaded.checklist.meta.target)
 
 
+def configuration_files(audit: _Plan) -> tuple[tuple[str, Path], ...]:
+    """The files this audit reads its configuration from, with their roles (for the run's manifest)."""
+    options, loaded = audit.options, audit.loaded
+    meta = loaded.checklist.meta
+    found: list[tuple[str, Path | None]] = [
+        ("checklist", loaded.path),
+        ("target", None if options.base_url else target_path(options, loaded)),
+        ("attestations", options.attestations or (loaded.resolve(meta.attestations) if meta.attestations else None)),
+        ("waivers", options.waivers or (loaded.resolve(meta.waivers) if meta.waivers else None)),
+    ]
+    return tuple((role, path) for role, path in found if path is not None)
+
+
 def _plan(options: AuditOptions, registry: Registry) -> _Plan:
     loaded, book = prepare(options, registry)
     target = None if options.base_url else load_target(target_path(options, loaded))
@@ -113,7 +126,8 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
     listeners = Listeners((state, *options.listeners))
     meta = audit.loaded.checklist.meta
     listeners.audit_started(AuditStarted(run_id=audit.run_id, run_dir=audit.run_dir, checklist_id=meta.id,
-                                         checklist_title=meta.title, planned_items=len(audit.planned)))
+                                         checklist_title=meta.title, planned_items=len(audit.planned),
+                                         configuration=configuration_files(audit)))
     ledger_dir = options.out_dir.resolve() / ".ledger"
     state.notes += [f"Recovered from an earlier run: {line}" for line in await recover(ledger_dir)]
     ledger = Ledger(ledger_dir, audit.run_id)

@@ -17,13 +17,18 @@ from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
 from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
-from readiness_harness.outcome import EXIT_ENVIRONMENT, EXIT_USAGE
+from readiness_harness.outcome import EXIT_CODES_HELP, EXIT_ENVIRONMENT, EXIT_USAGE
+from readiness_harness.signoff_cli import COMMANDS as SIGNOFF_COMMANDS
+from readiness_harness.signoff_cli import add_commands as add_signoff_commands
+from readiness_harness.signoff_cli import run_command as run_signoff_command
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Production-readiness audits with evidence.")
+    parser = argparse.ArgumentParser(prog="harness", description="Production-readiness audits with evidence.",
+                                     epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    audit = sub.add_parser("audit", help="run a checklist against a service and write the sign-off report")
+    audit = sub.add_parser("audit", help="run a checklist against a service and write the sign-off report",
+                           epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     audit.add_argument("checklist", type=Path)
     where = audit.add_mutually_exclusive_group()
     where.add_argument("--target", type=Path, help="target file (default: the checklist's `target:`)")
@@ -51,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--phases", help="only defects revealed by these phases, e.g. functional")
     matrix.add_argument("--defects", help="comma-separated defect names (default: all)")
     matrix.add_argument("--out", type=Path, default=Path("reports/out"))
+    add_signoff_commands(sub)
     proxy = sub.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
@@ -59,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in SIGNOFF_COMMANDS:
+        return run_signoff_command(args)
     registry = default_registry()
     if args.command == "audit":
         return _audit(args, registry)
@@ -89,7 +97,7 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
         checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
         attestations=args.attestations, waivers=args.waivers, phases=phases,
         only=frozenset(i.strip() for i in args.only.split(",")) if args.only else None, concurrency=args.concurrency,
-        listeners=standard_listeners(console=not args.quiet),
+        listeners=standard_listeners(console=not args.quiet, environ=os.environ),
     )
     try:
         outcome = asyncio.run(run_audit(options, registry))

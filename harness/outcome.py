@@ -4,6 +4,9 @@
     1    rejected
     2    usage or checklist error
     3    the harness or the target environment could not run
+    4    not proven: only inconclusive, unattested or skipped items block the verdict (nothing
+         failed or errored), so a pipeline can retry or wait for sign-off instead of treating it
+         as a regression
     130  interrupted
 """
 
@@ -25,6 +28,15 @@ from readiness_harness.provision import RunningTarget
 from readiness_harness.runner import PlannedItem, to_item_result
 
 EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_NOT_PROVEN = 4
+EXIT_CODES_HELP = """exit codes of `harness audit`:
+  0    approved
+  1    rejected: an item failed or errored and blocks the verdict
+  2    usage or checklist error (nothing was run)
+  3    the harness or the target environment could not run
+  4    not proven: only inconclusive, unattested or skipped items block the verdict; retry, or get
+       the missing attestations, instead of treating it as a regression
+  130  interrupted"""
 
 
 @dataclass
@@ -92,4 +104,9 @@ def exit_code(record: AuditRecord, interrupted: str | None, target_error: str | 
     evaluated = [i for i in record.items if i.kind == "check" and i.status not in (Status.ERROR, Status.SKIPPED)]
     if target_error or not evaluated and any(i.kind == "check" for i in record.items):
         return EXIT_ENVIRONMENT
-    return EXIT_APPROVED if record.verdict == "APPROVED" else EXIT_REJECTED
+    if record.verdict == "APPROVED":
+        return EXIT_APPROVED
+    blockers = [i for i in record.items if i.blocking]
+    if blockers and all(i.status.unproven for i in blockers):
+        return EXIT_NOT_PROVEN
+    return EXIT_REJECTED

@@ -92,14 +92,16 @@ def test_failed_items_show_their_bulky_evidence_open() -> None:
     assert '<details class="ev http">' in ok and '<details class="ev http" open>' in bad
 
 
-def test_signoff_block_has_a_line_for_every_role(full_record: AuditRecord) -> None:
+def test_signoff_block_lists_missing_roles_and_declared_names(full_record: AuditRecord) -> None:
     html = render_html(full_record)
     block = html[html.index('id="signature"'):]
+    missing = block[block.index("Roles without a verified signature"):]
     for role in ("Service owner", "SRE lead", "Security reviewer"):
-        assert f'<div class="role">{role}' in block
-    assert "Ana Lima" in block and "2025-01-02" in block
-    assert block.count('class="line blank"') == 2
-    assert "not a role the checklist names" in block and "Mallory &lt;script&gt;" in block
+        assert f"<strong>{role}</strong>" in missing.split("</p>")[0]
+    assert "No signatures yet." in block
+    declared = block[block.index("Named in the attestations file"):]
+    assert "Ana Lima" in declared and "2025-01-02" in declared and "they are not signatures" in declared
+    assert "not a role the checklist names" in declared and "Mallory &lt;script&gt;" in declared
 
 
 def test_attestations_and_waivers_are_listed(full_record: AuditRecord) -> None:
