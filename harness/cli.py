@@ -1,4 +1,4 @@
-"""``harness``: audit, validate, checks, import, toxiproxy."""
+"""``harness``: audit, validate, checks, init, import, toxiproxy."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from pathlib import Path
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
+from readiness_harness.console import target_error
 from readiness_harness.contract.errors import ChecklistError, TargetError
+from readiness_harness.contract.explain import explain_verdict
 from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.crossref import named_target, raise_for_references, shown
 from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
+from readiness_harness.init import add_init_parser, run_init
 from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
 from readiness_harness.outcome import EXIT_ENVIRONMENT, EXIT_USAGE
+from readiness_harness.validation import suggest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,9 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--quiet", action="store_true", help="do not print a line per item")
     audit.add_argument("--provider", choices=PROVIDERS,
                        help="start every dependency in the target file with this provider (default: the file's)")
-    validate = sub.add_parser("validate", help="validate checklists; exit 0 when valid, 2 otherwise")
+    validate = sub.add_parser("validate", help="validate checklists with their target and every file they "
+                              "reference; exit 0 when valid, 2 otherwise")
     validate.add_argument("files", nargs="+", type=Path)
-    sub.add_parser("checks", help="list the registered check types with their parameters")
+    validate.add_argument("--target", type=Path, help="target file (default: each checklist's `target:`)")
+    checks = sub.add_parser("checks", help="list the check types; with TYPE, every field of it and an example")
+    checks.add_argument("type", nargs="?", help="one check type: its fields (nested ones included) and an example")
+    checks.add_argument("--markdown", action="store_true", help="the reference page of every type (docs/checks.md)")
+    checks.add_argument("--schema", choices=("checklist", "target"), help="the JSON Schema of checklist or target "
+                        "files (schemas/)")
+    add_init_parser(sub)
     imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist skeleton")
     imp.add_argument("markdown", type=Path)
     imp.add_argument("-o", "--output", type=Path, help="write the YAML here (default: print it)")
@@ -63,9 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         return _audit(args, registry)
     if args.command == "validate":
-        return _validate(args.files, registry)
+        return _validate(args.files, registry, target=args.target)
     if args.command == "checks":
-        return _list_checks(registry)
+        return _checks(args, registry)
+    if args.command == "init":
+        return run_init(args, registry)
     if args.command == "import":
         return _import(args)
     if args.command == "sensitivity":
@@ -100,12 +114,20 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
         print(f"harness: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     record = outcome.record
-    print(f"\n{record.verdict}: score {record.score:g}/100, " +
-          ", ".join(f"{n} {s}" for s, n in record.counts.items() if n))
-    if record.blocking:
-        print("blocking: " + ", ".join(record.blocking))
+    cause = target_error(record)
+    if cause is not None:
+        print(f"\nharness: the target could not run: {_indented(cause)}\n(logs: {outcome.run_dir / 'logs'})",
+              file=sys.stderr, flush=True)
+    print(f"\n{explain_verdict(record)}")
+    print(f"score {record.score:g}/100: " + ", ".join(f"{n} {s}" for s, n in record.counts.items() if n))
     print(f"report: {outcome.html}")
     return outcome.exit_code
+
+
+def _indented(text: str) -> str:
+    """A multi-line message (a process's last log lines) indented under its first line."""
+    first, *rest = text.splitlines() or [""]
+    return "\n".join([first, *(f"    | {line}" for line in rest)])
 
 
 def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
@@ -125,18 +147,21 @@ def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
     return 0 if result["caught"] == result["total"] and not result["clean_failures"] else 1
 
 
-def _validate(files: list[Path], registry: Registry) -> int:
+def _validate(files: list[Path], registry: Registry, *, target: Path | None = None) -> int:
     failed = False
     for file in files:
         try:
             loaded = load_checklist(file, registry)
+            target_file = target or named_target(loaded)
+            raise_for_references(loaded, registry, target_file=target_file)
         except ChecklistError as exc:
             failed = True
             print(f"{file}: {len(exc.problems)} problem(s)", file=sys.stderr)
             for problem in exc.problems:
                 print(f"  {problem}", file=sys.stderr)
             continue
-        print(f"{file}: valid ({len(loaded.checklist.items())} items)")
+        with_target = f", with {shown(target_file)}" if target_file else ""
+        print(f"{file}: valid ({len(loaded.checklist.items())} items{with_target})")
     return EXIT_USAGE if failed else 0
 
 
@@ -158,11 +183,33 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checks(args: argparse.Namespace, registry: Registry) -> int:
+    from readiness_harness.reference import render_markdown, render_text
+    from readiness_harness.schemas import checklist_schema, render, target_schema
+
+    if args.schema:
+        sys.stdout.write(render(checklist_schema(registry) if args.schema == "checklist" else target_schema()))
+        return 0
+    if args.markdown:
+        sys.stdout.write(render_markdown(registry))
+        return 0
+    if args.type is None:
+        return _list_checks(registry)
+    check_type = registry.get(args.type)
+    if check_type is None:
+        hint = suggest(args.type, registry.names()) or f"Known types: {', '.join(registry.names())}."
+        print(f"harness: no check type '{args.type}'. {hint}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(render_text(check_type))
+    return 0
+
+
 def _list_checks(registry: Registry) -> int:
     for check_type in registry:
         print(f"{check_type.name}  [{check_type.phase.value}]  {check_type.description}")
         for name, annotation, required in check_type.parameters():
             print(f"    {name}: {annotation}{'' if not required else '  (required)'}")
+    print("\n`harness checks TYPE` shows every field of a type, nested ones included, and an example.")
     return 0
 
 

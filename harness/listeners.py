@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from readiness_harness.console import ItemLines
+from readiness_harness.console import console_listener
 from readiness_harness.contract.events import AuditListener
 from readiness_harness.journal import Journal
 from readiness_harness.reports.writer import ReportWriter
 
 
 def standard_listeners(*, console: bool = False) -> tuple[AuditListener, ...]:
-    """The journal (written as items finish), the reports (at the end) and, optionally, console lines."""
-    return (Journal(), ReportWriter(), *((ItemLines(),) if console else ()))
+    """The journal (written as items finish), the reports (at the end) and, optionally, the console
+    (live progress on a terminal, plain lines otherwise)."""
+    return (Journal(), ReportWriter(), *((console_listener(),) if console else ()))

@@ -43,17 +43,21 @@ class OpenapiFuzzParams(BaseModel):
 
     openapi: str = Field(default="/openapi.json", description="the schema's path on the target, or a full URL")
     headers: dict[str, str] = Field(default_factory=dict, description="sent with every request (placeholders)")
-    checks: list[SchemathesisCheck] = Field(default_factory=lambda: list(DEFAULT_CHECKS), min_length=1)
-    phases: list[FuzzPhase] = Field(default_factory=lambda: list(DEFAULT_PHASES), min_length=1)
-    max_examples: int = Field(default=10, ge=1, le=1000)
-    seed: int = 1
-    time_budget_s: float = Field(default=60.0, gt=0, le=1800)
+    checks: list[SchemathesisCheck] = Field(default_factory=lambda: list(DEFAULT_CHECKS), min_length=1,
+                                            description="schemathesis checks applied to every answer")
+    phases: list[FuzzPhase] = Field(default_factory=lambda: list(DEFAULT_PHASES), min_length=1,
+                                    description="schemathesis test phases")
+    max_examples: int = Field(default=10, ge=1, le=1000, description="generated examples per operation")
+    seed: int = Field(default=1, description="random seed, so a failure found once is found again")
+    time_budget_s: float = Field(default=60.0, gt=0, le=1800,
+                                 description="the run is stopped after this many seconds")
     exclude_paths: list[str] = Field(default_factory=list, description="operations' paths left out (exact)")
-    include_path_regex: str | None = None
+    include_path_regex: str | None = Field(default=None,
+                                           description="only operations whose path matches this regular expression")
     parameters: dict[str, str | int | float | bool] = Field(default_factory=dict, description=(
         "fixed values for parameters in every operation, keyed as schemathesis does: 'query.ms', 'path.chain'"))
     rate_limit: str | None = Field(default=None, pattern=r"^\d+/[smh]$", description="for example 50/s")
-    request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    request_timeout_s: float = Field(default=5.0, gt=0, le=120, description="per request")
 
 
 def config_toml(parameters: dict[str, str | int | float | bool]) -> str:
@@ -159,5 +163,14 @@ def _evidence(params: OpenapiFuzzParams, summary: dict[str, Any], failures: list
     return out
 
 
+EXAMPLE = """\
+type: openapi_fuzz
+openapi: /openapi.json
+headers: {X-API-Key: "{secret.api_key}"}
+max_examples: 10
+time_budget_s: 60
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("openapi_fuzz", OpenapiFuzzParams, default_timeout_s=180.0)(run_openapi_fuzz)
+    registry.register("openapi_fuzz", OpenapiFuzzParams, default_timeout_s=180.0, example=EXAMPLE)(run_openapi_fuzz)
