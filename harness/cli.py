@@ -22,6 +22,7 @@ from readiness_harness.init import add_init_parser, run_init
 from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
 from readiness_harness.outcome import EXIT_ENVIRONMENT, EXIT_USAGE
+from readiness_harness.target import load_target
 from readiness_harness.validation import suggest
 
 
@@ -52,10 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     checks.add_argument("--schema", choices=("checklist", "target"), help="the JSON Schema of checklist or target "
                         "files (schemas/)")
     add_init_parser(sub)
-    imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist skeleton")
+    imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist, pre-filled from "
+                         "what its claims state")
     imp.add_argument("markdown", type=Path)
     imp.add_argument("-o", "--output", type=Path, help="write the YAML here (default: print it)")
     imp.add_argument("--target", help="the skeleton's `target:` (a path relative to the output's folder)")
+    imp.add_argument("--no-prefill", action="store_true", help="bind nothing: every item `type: todo`")
     matrix = sub.add_parser("sensitivity", help="audit once clean and once per defect of the reference service")
     matrix.add_argument("checklist", type=Path)
     matrix.add_argument("--expectations", type=Path, help="defect -> failing items (default: CHECKLIST with "
@@ -171,16 +174,30 @@ def _import(args: argparse.Namespace) -> int:
     if not args.markdown.is_file():
         print(f"harness: {args.markdown}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    text = import_markdown(args.markdown, output=args.output, target=args.target)
+    text = import_markdown(args.markdown, output=args.output, target=args.target, prefill=not args.no_prefill,
+                           processes=_target_processes(args.output, args.target))
     if args.output is None:
         sys.stdout.write(text)
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     doc = parse_file(args.markdown)
-    print(f"{args.output}: {len(doc.items())} items in {len(doc.sections)} sections, each `check: {{type: todo}}`"
-          " with a suggested binding; `harness validate` refuses it until every todo is bound.")
+    todo = text.count("\n        check: {type: todo")
+    print(f"{args.output}: {len(doc.items())} items in {len(doc.sections)} sections; "
+          f"{len(doc.items()) - todo} bound (pre-filled from what their claims state), {todo} left as "
+          "`type: todo` with a suggestion. `harness validate` lists them until each is bound.")
     return 0
+
+
+def _target_processes(output: Path | None, target: str | None) -> tuple[str, ...]:
+    """The process names of the skeleton's target file (relative to the output's folder), if it can be read."""
+    if target is None:
+        return ("api",)
+    try:
+        spec, _ = load_target((output or Path("checklist.yaml")).resolve().parent / target)
+    except ChecklistError:
+        return ("api",)
+    return tuple(p.name for p in spec.processes) or ("api",)
 
 
 def _checks(args: argparse.Namespace, registry: Registry) -> int:
