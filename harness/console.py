@@ -56,7 +56,7 @@ def describe_progress(running: _Running, now: float) -> str:
     elapsed = float(fields.pop("elapsed_s", now - running.since))
     planned = fields.pop("planned_s", None)
     budget = fields.pop("budget_s", running.started.budget_s)
-    parts = [f"{elapsed:.0f} s of {float(planned):.0f} s" if planned else f"{elapsed:.0f} s (budget {budget:g} s)"]
+    parts = [f"{elapsed:.0f} s of {float(planned):.0f} s" if planned else f"{elapsed:.0f} s (timeout {budget:g} s)"]
     for name, unit in (("requests", "requests"), ("rps", "req/s"), ("errors", "errors")):
         if name in fields:
             value = fields.pop(name)

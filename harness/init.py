@@ -54,6 +54,7 @@ class Starter:
     port: int | None = None
     openapi: str | None = None
     cwd: str = "."
+    schemas: str = SCHEMA_DIR
 
     @property
     def service_url(self) -> str:
@@ -66,7 +67,8 @@ class Starter:
 def add_init_parser(sub: Any) -> None:
     init = sub.add_parser("init", help="write a starter checklist, target file and locustfile for a service")
     where = init.add_mutually_exclusive_group(required=True)
-    where.add_argument("--command", help="how to start the service; it listens on {port.NAME} (or --port)")
+    where.add_argument("--command", dest="start_command",
+                       help="how to start the service; it listens on {port.NAME} (or --port)")
     where.add_argument("--base-url", help="a service that already runs (no target file is written)")
     init.add_argument("--health", default="/health", help="the health endpoint's path (default /health)")
     init.add_argument("--port", type=int, help="the fixed port the command listens on, when it has no {port.NAME}")
@@ -74,19 +76,22 @@ def add_init_parser(sub: Any) -> None:
     init.add_argument("--name", help="the service's name (default: the output folder's name)")
     init.add_argument("--out", type=Path, default=Path("."), help="where to write the files (default .)")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    init.add_argument("--schemas", help="a folder that holds the JSON Schemas already (relative to --out): "
+                      "reference it instead of writing them to .harness/")
 
 
 def run_init(args: argparse.Namespace, registry: Registry) -> int:
     out: Path = args.out
-    command = shlex.split(args.command) if args.command else None
-    if command is not None and not PORT.search(args.command) and args.port is None:
+    command = shlex.split(args.start_command) if args.start_command else None
+    if command is not None and not PORT.search(args.start_command) and args.port is None:
         print("harness: the command must listen on {port.NAME} (a free port the harness picks per run), "
               'for example --command "gunicorn -b 127.0.0.1:{port.app} app:app", or pass --port N', file=sys.stderr)
         return 2
     health = args.health if args.health.startswith("/") else "/" + args.health.split("://", 1)[-1].split("/", 1)[-1]
     starter = Starter(name=_slug(args.name or out.resolve().name), health=health, command=command,
                       base_url=args.base_url, port=args.port, openapi=args.openapi,
-                      cwd=Path(os.path.relpath(Path.cwd(), out.resolve())).as_posix())
+                      cwd=Path(os.path.relpath(Path.cwd(), out.resolve())).as_posix(),
+                      schemas=args.schemas or SCHEMA_DIR)
     files = starter_files(starter, registry)
     existing = [name for name in files if (out / name).exists()]
     if existing and not args.force:
@@ -117,11 +122,13 @@ def _report(out: Path, starter: Starter, registry: Registry) -> int:
 
 def starter_files(starter: Starter, registry: Registry) -> dict[str, str]:
     """File name -> text, relative to the output folder."""
-    files = {"checklist.yaml": checklist_text(starter), "locustfile.py": LOCUSTFILE.format(path=starter.health),
-             f"{SCHEMA_DIR}/checklist.schema.json": render(checklist_schema(registry))}
+    files = {"checklist.yaml": checklist_text(starter), "locustfile.py": LOCUSTFILE.format(path=starter.health)}
     if starter.command:
         files["target.yaml"] = target_text(starter)
-        files[f"{SCHEMA_DIR}/target.schema.json"] = render(target_schema())
+    if starter.schemas == SCHEMA_DIR:
+        files[f"{SCHEMA_DIR}/checklist.schema.json"] = render(checklist_schema(registry))
+        if starter.command:
+            files[f"{SCHEMA_DIR}/target.schema.json"] = render(target_schema())
     return files
 
 
@@ -142,8 +149,8 @@ def checklist_text(starter: Starter) -> str:
         items.append(_item("api-fuzz", "Generated requests from the OpenAPI document: no 5xx, answers as documented",
                            "high", {"type": "openapi_fuzz", "openapi": starter.openapi, "max_examples": 5,
                                     "time_budget_s": 60, "timeout": 120}))
-    body = "\n".join(items)
-    return f"""# yaml-language-server: $schema={SCHEMA_DIR}/checklist.schema.json
+    body = "".join(items)
+    return f"""# yaml-language-server: $schema={starter.schemas}/checklist.schema.json
 # A starting point written by `harness init`: add what your service promises. `harness checks TYPE`
 # lists every field of a check type; `harness validate checklist.yaml` checks this file, its target
 # and every file it names without starting anything.
@@ -182,7 +189,7 @@ def _key(key: str) -> str:
 
 def target_text(starter: Starter) -> str:
     command = ", ".join(json.dumps(part) for part in starter.command or [])
-    return f"""# yaml-language-server: $schema={SCHEMA_DIR}/target.schema.json
+    return f"""# yaml-language-server: $schema={starter.schemas}/target.schema.json
 # How the harness starts the service for an audit (README: "Target files"). Paths are relative to
 # this file; {{port.NAME}} is a free loopback port picked per run.
 name: {starter.name}
