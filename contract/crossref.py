@@ -73,7 +73,6 @@ class CrossrefContext:
         return [Finding(path, f"no {what} named '{name}' in the target file {self.target.file.name}",
                         hint + listed)]
 
-
     def process_missing(self, name: str, path: ParamsPath) -> list[Finding]:
         """A finding when the target file starts no process called ``name``."""
         if self.target is None:

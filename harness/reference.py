@@ -8,6 +8,7 @@ The same rows render as console text and as the Markdown page kept in the reposi
 from __future__ import annotations
 
 import enum
+import inspect
 import json
 import textwrap
 import types
@@ -191,8 +192,6 @@ def _call_keys() -> list[str]:
 
 
 def _doc(check_type: CheckType) -> str:
-    import inspect
-
     return " ".join((inspect.getdoc(check_type.run) or "").split("\n\n")[0].split())
 
 
