@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, CheckContext, PrometheusUnavailable
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation, Text
 from readiness_harness.contract.redaction import cut
 from readiness_harness.contract.registry import Capability, Registry
@@ -154,6 +155,22 @@ async def alert_firing(ctx: CheckContext, alertname: str, *, within_s: float, ru
     return False
 
 
+def crossref(params: AlertRulesParams, ctx: CrossrefContext) -> list[Finding]:
+    """The rules file and its unit-test files exist."""
+    found = ctx.file_missing(params.rules, ("rules",), what="alert rules file")
+    for n, test in enumerate(params.tests):
+        found += ctx.file_missing(test, ("tests", n), what="rule test file")
+    return found
+
+
+EXAMPLE = """\
+type: alert_rules
+rules: ../deploy/alerts.yml
+tests: [../deploy/alerts_test.yml]
+for_cap_s: 2
+"""
+
+
 def register(registry: Registry) -> None:
     registry.register("alert_rules", AlertRulesParams, default_timeout_s=90.0,
-                      needs=frozenset({Capability.PROMETHEUS}))(run_alert_rules)
+                      needs=frozenset({Capability.PROMETHEUS}), example=EXAMPLE, crossref=crossref)(run_alert_rules)

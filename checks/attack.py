@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
-from readiness_harness.checks.shared.jsonpath import MISSING, lookup
+from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry
@@ -31,10 +31,11 @@ _INJECTED_HEADER = re.compile(r"[\r\n]+([A-Za-z0-9-]+)\s*:")
 class Attack(RequestSpec):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="a label for the attack in the report")
     payload: str | None = Field(default=None, description="put where the request says {payload}")
     auth: bool = Field(default=True, description="send the default headers of the item (for example the API key)")
-    expect: ResponseExpect = Field(default_factory=ResponseExpect)
+    expect: ResponseExpect = Field(default_factory=ResponseExpect,
+                                   description="expectations added to (or overriding) the default ones")
     error_body: bool = Field(default=True, description="expect {\"error\": {\"code\": ...}} on a 4xx/5xx")
     reflect_ok: bool = Field(default=False, description="echoing the payload is the intended behaviour")
 
@@ -43,9 +44,10 @@ class AttackParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     headers: dict[str, str] = Field(default_factory=dict, description="sent with every attack whose auth is true")
-    error_code_path: str = "error.code"
-    leak_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_LEAKS))
-    attacks: list[Attack] = Field(min_length=1, max_length=200)
+    error_code_path: JsonPath = Field(default="error.code", description="where a 4xx body carries its error code")
+    leak_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_LEAKS),
+                                     description="texts that reveal a stack trace or database error")
+    attacks: list[Attack] = Field(min_length=1, max_length=200, description="the attack requests")
 
 
 def _fill(value: Any, payload: str) -> Any:
@@ -123,5 +125,19 @@ async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
                                     attacks=float(len(verdicts)), refused=float(passed))
 
 
+EXAMPLE = """\
+type: attack
+headers: {X-API-Key: "{secret.api_key}"}
+attacks:
+  - name: missing API key
+    path: /v1/orders
+    auth: false
+    expect: {status: 401}
+  - name: SQL injection in an id
+    path: "/v1/orders/{payload}"
+    payload: "1' OR '1'='1"
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("attack", AttackParams, formerly=("probe",))(run_attack)
+    registry.register("attack", AttackParams, formerly=("probe",), example=EXAMPLE)(run_attack)

@@ -28,5 +28,12 @@ async def run_attestation(params: AttestationSpec, ctx: CheckContext) -> Result:
                   evidence=[wanted], attestation=record)
 
 
+EXAMPLE = """\
+type: attestation
+role: SRE
+evidence: the on-call rota for launch week
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("attestation", AttestationSpec, judges_attestations=True)(run_attestation)
+    registry.register("attestation", AttestationSpec, judges_attestations=True, example=EXAMPLE)(run_attestation)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.files import missing_file
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
@@ -21,9 +22,9 @@ class _Params(BaseModel):
 
 
 class DockerfileParams(_Params):
-    path: str
-    non_root: bool = True
-    healthcheck: bool = True
+    path: str = Field(description="the Dockerfile, relative to the checklist's folder")
+    non_root: bool = Field(default=True, description="the final stage sets a USER other than root")
+    healthcheck: bool = Field(default=True, description="the final stage declares a HEALTHCHECK")
 
 
 def final_stage(text: str) -> list[tuple[str, str]]:
@@ -56,5 +57,18 @@ async def run_dockerfile(params: DockerfileParams, ctx: CheckContext) -> Result:
     return Result.from_observations(observations, ok_message=f"{params.path}: non-root user and healthcheck")
 
 
+def crossref(params: DockerfileParams, ctx: CrossrefContext) -> list[Finding]:
+    """The Dockerfile exists."""
+    return ctx.file_missing(params.path, ("path",), what="Dockerfile")
+
+
+EXAMPLE = """\
+type: dockerfile
+path: ../Dockerfile
+non_root: true
+healthcheck: true
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("dockerfile", DockerfileParams)(run_dockerfile)
+    registry.register("dockerfile", DockerfileParams, example=EXAMPLE, crossref=crossref)(run_dockerfile)

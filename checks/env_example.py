@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.files import missing_file
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
@@ -30,9 +31,10 @@ class EnvScan(_Params):
 
 
 class EnvExampleParams(_Params):
-    path: str
-    variables: list[str] = Field(default_factory=list)
-    scan: EnvScan | None = None
+    path: str = Field(description="the env example file, relative to the checklist's folder")
+    variables: list[str] = Field(default_factory=list, description="variable names it must document")
+    scan: EnvScan | None = Field(default=None,
+                                 description="find the variable names in a source file instead of listing them")
 
 
 def documented_variables(text: str) -> set[str]:
@@ -64,5 +66,21 @@ async def run_env_example(params: EnvExampleParams, ctx: CheckContext) -> Result
                                     variables=float(len(wanted)))
 
 
+def crossref(params: EnvExampleParams, ctx: CrossrefContext) -> list[Finding]:
+    """The env example file, and the source file scanned for names, exist."""
+    found = ctx.file_missing(params.path, ("path",), what="env example file")
+    if params.scan is not None:
+        found += ctx.file_missing(params.scan.file, ("scan", "file"), what="scanned file")
+    return found
+
+
+EXAMPLE = """\
+type: env_example
+path: ../.env.example
+variables: [DATABASE_URL, API_KEYS]
+scan: {file: ../app/config.py}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("env_example", EnvExampleParams)(run_env_example)
+    registry.register("env_example", EnvExampleParams, example=EXAMPLE, crossref=crossref)(run_env_example)

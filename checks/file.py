@@ -21,7 +21,7 @@ class _Params(BaseModel):
 
 
 class FileParams(_Params):
-    path: str
+    path: str = Field(description="a file or folder, relative to the checklist's folder")
     contains: list[str] = Field(default_factory=list, description="regular expressions that must match")
     not_contains: list[str] = Field(default_factory=list, description="regular expressions that must not match")
     headings: list[str] = Field(default_factory=list, description="Markdown headings that must exist")
@@ -49,5 +49,13 @@ async def run_file(params: FileParams, ctx: CheckContext) -> Result:
     return Result.from_observations(observations, ok_message=f"{params.path} as expected")
 
 
+EXAMPLE = """\
+type: file
+path: ../RUNBOOK.md
+headings: [Rollback, On-call]
+contains: ["(?i)restart"]
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("file", FileParams)(run_file)
+    registry.register("file", FileParams, example=EXAMPLE)(run_file)

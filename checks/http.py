@@ -27,5 +27,19 @@ async def run_http(params: HttpParams, ctx: CheckContext) -> Result:
                                     latency_ms=round(exchange.elapsed_ms, 2))
 
 
+EXAMPLE = """\
+type: http
+method: GET
+path: /v1/orders/42
+headers: {Authorization: "Bearer {secret.api_token}"}
+expect:
+  status: 200
+  headers: {Content-Type: {contains: application/json}, X-Request-ID: {present: true}}
+  json: {items.0.id: {type: string}, total: {min: 0}}
+  body_not_contains: [Traceback]
+  max_latency_ms: 500
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("http", HttpParams)(run_http)
+    registry.register("http", HttpParams, example=EXAMPLE)(run_http)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.files import missing_file
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
@@ -21,9 +22,9 @@ class _Params(BaseModel):
 
 
 class MigrationsParams(_Params):
-    path: str
+    path: str = Field(description="the migrations folder, relative to the checklist's folder")
     pattern: str = Field(default=r"^(\d+)_[a-z0-9_]+\.sql$", description="file names; group 1 is the version")
-    min_files: int = Field(default=1, ge=1)
+    min_files: int = Field(default=1, ge=1, description="fewest migration files")
     contains: list[str] = Field(default_factory=list, description="regexes some migration must match")
 
 
@@ -53,5 +54,18 @@ async def run_migrations(params: MigrationsParams, ctx: CheckContext) -> Result:
                                     migrations=float(len(files)))
 
 
+def crossref(params: MigrationsParams, ctx: CrossrefContext) -> list[Finding]:
+    """The migrations folder exists."""
+    return ctx.file_missing(params.path, ("path",), what="migrations folder")
+
+
+EXAMPLE = """\
+type: migrations
+path: ../migrations
+min_files: 2
+contains: ["(?i)create index"]
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("migrations", MigrationsParams)(run_migrations)
+    registry.register("migrations", MigrationsParams, example=EXAMPLE, crossref=crossref)(run_migrations)

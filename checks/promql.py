@@ -33,22 +33,23 @@ class CompareTo(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    item: str
-    measurement: str
-    tolerance_pct: float = Field(gt=0, le=1000)
+    item: str = Field(description="the id of an item that ran earlier in the audit")
+    measurement: str = Field(description="the name of one of its measurements (for example p95_ms)")
+    tolerance_pct: float = Field(gt=0, le=1000, description="acceptable difference, percent of the measurement")
     tolerance_abs: float = Field(default=0.0, ge=0, description="absolute slack, in the measurement's unit")
 
 
 class PromqlParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1)
-    window: str | None = None
-    min: float | None = None
-    max: float | None = None
-    equals: float | None = None
-    compare_to: CompareTo | None = None
-    allow_empty: bool = False
+    query: str = Field(min_length=1, description="the PromQL expression; {window} is replaced by the window's length")
+    window: str | None = Field(default=None,
+                               description="evaluate at the end of a recorded window, e.g. load:<item-id>")
+    min: float | None = Field(default=None, description="lowest acceptable value")
+    max: float | None = Field(default=None, description="highest acceptable value")
+    equals: float | None = Field(default=None, description="the exact value")
+    compare_to: CompareTo | None = Field(default=None, description="agree with a measurement another item recorded")
+    allow_empty: bool = Field(default=False, description="an empty result passes instead of failing")
 
     @model_validator(mode="after")
     def _consistent(self) -> PromqlParams:
@@ -178,6 +179,14 @@ def _compare(compare: CompareTo, ctx: CheckContext, samples: list[tuple[str, flo
                        ok=ok)
 
 
+EXAMPLE = """\
+type: promql
+window: load:checkout-load
+query: sum(increase(http_requests_total{status=~"5.."}[{window}])) or vector(0)
+max: 0
+"""
+
+
 def register(registry: Registry) -> None:
     registry.register("promql", PromqlParams, phase=Phase.FAULT, default_timeout_s=60.0,
-                      needs=frozenset({Capability.PROMETHEUS}))(run_promql)
+                      needs=frozenset({Capability.PROMETHEUS}), example=EXAMPLE)(run_promql)

@@ -19,6 +19,7 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness_harness.contract import crossref as references
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry
@@ -40,7 +41,7 @@ class SecretsScanParams(BaseModel):
                              "(file relative to the checklist's folder) or a secret's SHA-1 (or its prefix)")
     exclude_plugins: list[str] = Field(default_factory=list, description="detect-secrets plugin class names "
                                        "to leave out, for example KeywordDetector")
-    max_files: int = Field(default=5000, ge=1, le=100_000)
+    max_files: int = Field(default=5000, ge=1, le=100_000, description="stop with an error beyond this many files")
 
 
 @dataclass(frozen=True)
@@ -119,5 +120,17 @@ async def run_secrets_scan(params: SecretsScanParams, ctx: CheckContext) -> Resu
     return Result.passed(f"no secrets in {len(files)} files{extra}", observation, table, **measurements)
 
 
+def crossref(params: SecretsScanParams, ctx: references.CrossrefContext) -> list[references.Finding]:
+    """Every file or folder to scan exists (paths with placeholders are known only at run time)."""
+    return [f for n, path in enumerate(params.paths) for f in ctx.file_missing(path, ("paths", n), what="path")]
+
+
+EXAMPLE = """\
+type: secrets_scan
+paths: [../src, ../deploy]
+exclude: ["tests/**"]
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("secrets_scan", SecretsScanParams)(run_secrets_scan)
+    registry.register("secrets_scan", SecretsScanParams, example=EXAMPLE, crossref=crossref)(run_secrets_scan)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import RequestSpec, send
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.result import Result
@@ -19,12 +20,14 @@ from readiness_harness.contract.result import Result
 class ShutdownParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    process: str = "api"
+    process: str = Field(default="api", description="the target's process to signal (a name from the target file)")
     request: RequestSpec = Field(description="a request that is still in flight when the signal arrives")
-    signal_after_ms: int = Field(default=300, ge=0, le=60_000)
-    signal: str = "SIGTERM"
-    expect_status: int = 200
-    exit_within_s: float = Field(default=15.0, gt=0)
+    signal_after_ms: int = Field(default=300, ge=0, le=60_000,
+                                 description="send the signal this long after the request left")
+    signal: str = Field(default="SIGTERM", description="the signal's name")
+    expect_status: int = Field(default=200, description="the status the in-flight request must still get")
+    exit_within_s: float = Field(default=15.0, gt=0,
+                                 description="the process must exit within this many seconds of the signal")
 
 
 async def run_shutdown(params: ShutdownParams, ctx: CheckContext) -> Result:
@@ -60,5 +63,21 @@ async def _wait_exit(process, timeout_s: float) -> float | None:
     return None
 
 
+def crossref(params: ShutdownParams, ctx: CrossrefContext) -> list[Finding]:
+    """The process signalled must be one the target file starts."""
+    return ctx.process_missing(params.process, ("process",))
+
+
+EXAMPLE = """\
+type: shutdown
+process: api
+request: {path: /slow, query: {ms: 1500}}
+signal_after_ms: 300
+expect_status: 200
+exit_within_s: 15
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("shutdown", ShutdownParams, phase=Phase.FAULT, default_timeout_s=60)(run_shutdown)
+    registry.register("shutdown", ShutdownParams, phase=Phase.FAULT, default_timeout_s=60,
+                      example=EXAMPLE, crossref=crossref)(run_shutdown)

@@ -9,6 +9,7 @@ import signal
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import LogExcerpt, Observation
 from readiness_harness.contract.redaction import redact_text
 from readiness_harness.contract.registry import Registry
@@ -18,11 +19,12 @@ from readiness_harness.contract.result import Result
 class StartupParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    process: str = "api"
+    process: str = Field(default="api",
+                         description="the target's process started again with the broken configuration")
     unset: list[str] = Field(default_factory=list, description="variables removed from the environment")
     set: dict[str, str] = Field(default_factory=dict, description="variables given a bad value")
     expect_mentions: list[str] = Field(min_length=1, description="texts the start-up error must contain")
-    within_s: float = Field(default=20.0, gt=0)
+    within_s: float = Field(default=20.0, gt=0, description="it must exit within this many seconds")
 
 
 async def run_startup(params: StartupParams, ctx: CheckContext) -> Result:
@@ -48,5 +50,19 @@ async def run_startup(params: StartupParams, ctx: CheckContext) -> Result:
                                     ok_message=f"refused to start (exit {proc.returncode}) naming the variable")
 
 
+def crossref(params: StartupParams, ctx: CrossrefContext) -> list[Finding]:
+    """The process started again must be one the target file starts."""
+    return ctx.process_missing(params.process, ("process",))
+
+
+EXAMPLE = """\
+type: startup
+process: api
+unset: [DATABASE_URL]
+expect_mentions: [DATABASE_URL]
+within_s: 10
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("startup", StartupParams)(run_startup)
+    registry.register("startup", StartupParams, example=EXAMPLE, crossref=crossref)(run_startup)

@@ -12,8 +12,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.files import missing_file
-from readiness_harness.checks.shared.jsonpath import MISSING
+from readiness_harness.checks.shared.jsonpath import MISSING, JsonPathMany, walk
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
@@ -24,40 +25,18 @@ class _Params(BaseModel):
 
 
 class YamlRule(_Params):
-    path: str = Field(description="dotted path; [*] walks every list entry, e.g. spec.containers[*].image")
-    exists: bool | None = None
-    equals: Any = None
-    matches: str | None = None
+    path: JsonPathMany = Field(description="a path into each document (see the path syntax); [*] or .* walks "
+                               "every list entry, e.g. spec.template.spec.containers[*].image")
+    exists: bool | None = Field(default=None, description="false: the path must be absent")
+    equals: Any = Field(default=None, description="the value at the path")
+    matches: str | None = Field(default=None, description="a regular expression the value must match")
     match: Literal["all", "any"] = Field(default="all", description="every [*] branch must hold, or at least one")
 
 
 class YamlFileParams(_Params):
-    path: str
+    path: str = Field(description="the YAML file, relative to the checklist's folder")
     kind: str | None = Field(default=None, description="only documents whose `kind` is this")
-    require: list[YamlRule] = Field(min_length=1)
-
-
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
-
-
-def walk(document: Any, path: str) -> list[Any]:
-    """Every value at ``path``; ``[*]`` fans out over a list. A branch without the path yields MISSING."""
-    current = [document]
-    for name, index in _STEP.findall(path):
-        nxt: list[Any] = []
-        for value in current:
-            if value is MISSING:
-                nxt.append(MISSING)
-            elif index == "*" and isinstance(value, list):
-                nxt.extend(value)
-            elif index and index != "*" and isinstance(value, list) and int(index) < len(value):
-                nxt.append(value[int(index)])
-            elif name and isinstance(value, dict) and name in value:
-                nxt.append(value[name])
-            else:
-                nxt.append(MISSING)
-        current = nxt
-    return current
+    require: list[YamlRule] = Field(min_length=1, description="paths that must hold in the selected documents")
 
 
 def _yaml_rule(rule: YamlRule, documents: list[Any]) -> Observation:
@@ -96,5 +75,21 @@ async def run_yaml_file(params: YamlFileParams, ctx: CheckContext) -> Result:
     return Result.from_observations(observations, ok_message=f"{params.path}: {len(observations)} paths as expected")
 
 
+def crossref(params: YamlFileParams, ctx: CrossrefContext) -> list[Finding]:
+    """The YAML file exists."""
+    return ctx.file_missing(params.path, ("path",), what="YAML file")
+
+
+EXAMPLE = """\
+type: yaml_file
+path: ../deploy/deployment.yaml
+kind: Deployment
+require:
+  - {path: "spec.template.spec.containers[*].resources.limits.memory"}
+  - {path: "spec.template.spec.containers[*].readinessProbe.httpGet.path", equals: /ready}
+  - {path: "spec.template.spec.containers[*].image", matches: "@sha256:", match: all}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("yaml_file", YamlFileParams)(run_yaml_file)
+    registry.register("yaml_file", YamlFileParams, example=EXAMPLE, crossref=crossref)(run_yaml_file)

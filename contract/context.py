@@ -9,7 +9,8 @@ Prometheus) come from typed accessors that raise a typed error when unavailable.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -147,6 +148,13 @@ class CheckContext:
     audit: Audit
     item_id: str
     timeout_s: float
+    on_progress: Callable[[Mapping[str, Any]], None] | None = field(default=None, repr=False)
+
+    def progress(self, **fields: Any) -> None:
+        """Tell the console how far the check is: ``ctx.progress(elapsed_s=12, planned_s=30, rps=48.5,
+        errors=0)`` (fields in ``contract/events.py``). Does nothing when no one listens."""
+        if self.on_progress is not None:
+            self.on_progress(fields)
 
     @property
     def base_url(self) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from readiness_harness.contract.crossref import CrossrefHook
 from readiness_harness.contract.result import Result
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class CheckType:
     needs: frozenset[Capability] = frozenset()
     judges_attestations: bool = False
     formerly: tuple[str, ...] = ()  # earlier names, so a checklist using one is told the new name
+    example: str = ""  # one working ``check:`` mapping in YAML, shown by ``harness checks TYPE``
+    crossref: CrossrefHook | None = None  # names and files the params refer to, checked before anything starts
 
     @property
     def description(self) -> str:
@@ -101,11 +104,14 @@ class Registry:
         needs: frozenset[Capability] = frozenset(),
         judges_attestations: bool = False,
         formerly: tuple[str, ...] = (),
+        example: str = "",
+        crossref: CrossrefHook | None = None,
     ) -> Callable[[RunFunction], RunFunction]:
         """Decorator form of :meth:`add`."""
 
         def decorate(run: RunFunction) -> RunFunction:
-            self.add(CheckType(name, params, run, phase, default_timeout_s, needs, judges_attestations, formerly))
+            self.add(CheckType(name, params, run, phase, default_timeout_s, needs, judges_attestations, formerly,
+                               example, crossref))
             return run
 
         return decorate

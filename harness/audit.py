@@ -15,6 +15,7 @@ import datetime as dt
 import secrets
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from readiness_harness.chaos.ledger import Ledger, recover
 from readiness_harness.contract.errors import ChecklistError, Problem, TargetError
 from readiness_harness.contract.events import AuditListener, AuditStarted, Listeners
 from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.crossref import named_target, raise_for_references
 from readiness_harness.diff import diff_against_previous
 from readiness_harness.environment import AuditEnvironment
 from readiness_harness.fingerprint import fingerprint
@@ -81,6 +83,8 @@ def prepare(options: AuditOptions, registry: Registry) -> tuple[LoadedChecklist,
     waivers = options.waivers or (loaded.resolve(meta.waivers) if meta.waivers else None)
     known = {item.id for _, item in loaded.checklist.items()}
     book = load_signoffs(attestations, waivers, known_items=known)
+    raise_for_references(loaded, registry,
+                         target_file=None if options.base_url else options.target or named_target(loaded))
     if options.only:
         unknown = sorted(options.only - known)
         if unknown:
@@ -127,7 +131,9 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
     meta = audit.loaded.checklist.meta
     listeners.audit_started(AuditStarted(run_id=audit.run_id, run_dir=audit.run_dir, checklist_id=meta.id,
                                          checklist_title=meta.title, planned_items=len(audit.planned),
-                                         configuration=configuration_files(audit)))
+                                         configuration=configuration_files(audit),
+
+                                         phases=Counter(p.phase.value for p in audit.planned)))
     ledger_dir = options.out_dir.resolve() / ".ledger"
     state.notes += [f"Recovered from an earlier run: {line}" for line in await recover(ledger_dir)]
     ledger = Ledger(ledger_dir, audit.run_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from readiness_harness.console import ItemLines
+from readiness_harness.console import console_listener
 from readiness_harness.contract.events import AuditListener
 from readiness_harness.history import HistoryIndex
 from readiness_harness.journal import Journal
@@ -24,8 +24,10 @@ from readiness_harness.reports.writer import ReportWriter
 
 
 def standard_listeners(*, console: bool = False, environ: Mapping[str, str] | None = None) -> tuple[AuditListener, ...]:
-    """Every output of an audit; ``environ`` (the CI's variables) adds the step summary and the CI run's address."""
+    """Every output of an audit: the journal (as items finish), the reports, SARIF, the manifest and the
+    history index (at the end); ``environ`` (the CI's variables) adds the step summary and the CI run's
+    address; ``console`` adds live progress on a terminal, plain lines otherwise."""
     env = environ or {}
     summary = env.get(STEP_SUMMARY_VARIABLE)
     return (Journal(), ReportWriter(), SarifWriter(), *((StepSummary(Path(summary)),) if summary else ()),
-            ManifestWriter(url=ci_run_url(env)), HistoryIndex(), *((ItemLines(),) if console else ()))
+            ManifestWriter(url=ci_run_url(env)), HistoryIndex(), *((console_listener(),) if console else ()))

@@ -16,6 +16,8 @@ from readiness_harness.documents import read_yaml, validate_model
 from readiness_harness.validation import problems_from, suggest
 from readiness_harness.yamlsrc import LineMap, format_path
 
+UNBOUND = "todo"  # written by `harness import` for an item nobody has bound yet
+
 
 @dataclass(frozen=True)
 class LoadedChecklist:
@@ -74,6 +76,13 @@ def _validate_calls(
             problems.append(Problem(file, lines.line(where), format_path(where), "must be a mapping with a 'type'"))
             continue
         kind = raw.get("type")
+        if kind == UNBOUND:
+            suggested = raw.get("suggested")
+            hint = f"Suggested: {suggested}. " if suggested else ""
+            problems.append(Problem(file, lines.line((*where, "type")), format_path(where),
+                                    "not bound yet (type: todo)",
+                                    f"{hint}Bind it to a check, an `attestation:` or `not_applicable:`."))
+            continue
         check_type = registry.get(kind) if isinstance(kind, str) else None
         if check_type is None:
             known = ", ".join(registry.names())

@@ -18,6 +18,7 @@ from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies import DependencyStack, publish
 from readiness_harness.placeholders import Placeholders, names_in
 from readiness_harness.process import ManagedProcess
+from readiness_harness.rendered_files import render_files
 from readiness_harness.target import TargetSpec
 
 
@@ -120,6 +121,7 @@ async def provisioned(
         await _start_proxies(running, spec)
         running.base_url = placeholders.expand(spec.base_url).rstrip("/")
         placeholders.put("base_url", running.base_url)
+        render_files(spec.files, placeholders, run_dir=work_dir, base_dir=base_dir)
         await _start_processes(running, spec, environ)
         yield running
     finally:

@@ -14,7 +14,7 @@ from typing import Literal
 from readiness_harness.contract.checklist import Item, Section
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.errors import CheckFailure
-from readiness_harness.contract.events import AuditListener
+from readiness_harness.contract.events import AuditListener, ItemStarted
 from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import CheckType, Phase, Registry
 from readiness_harness.contract.result import Result
@@ -68,8 +68,10 @@ class Runner:
         concurrency: int = 8,
         phases: frozenset[Phase] | None = None,
         only: frozenset[str] | None = None,
+        tick_s: float = 1.0,
     ) -> None:
         self.env = env
+        self.tick_s = tick_s
         self.listener = listener or AuditListener()
         self.concurrency = concurrency
         self.phases = phases
@@ -111,10 +113,23 @@ class Runner:
         failure = self.env.target.failure() if item.check is not None else None
         if failure is not None:
             return Result.error(f"not evaluated: {failure}")
-        ctx = CheckContext(audit=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
+        ctx = CheckContext(audit=self.env, item_id=item.id, timeout_s=planned_item.timeout_s,
+                           on_progress=lambda fields: self.listener.item_progress(item.id, fields))
+        self.listener.item_started(ItemStarted(
+            item_id=item.id, title=item.title, severity=item.severity.value, phase=planned_item.phase.value,
+            check_type=planned_item.check_type.name, budget_s=planned_item.timeout_s,
+            exclusive=planned_item.exclusive))
+        ticker = asyncio.ensure_future(self._tick(ctx)) if planned_item.exclusive else None
+        try:
+            return await self._run_check(planned_item.check_type, planned_item, ctx)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+
+    async def _run_check(self, check_type: CheckType, planned_item: PlannedItem, ctx: CheckContext) -> Result:
         started = time.monotonic()
         try:
-            result = await asyncio.wait_for(planned_item.check_type.run(planned_item.params, ctx),
+            result = await asyncio.wait_for(check_type.run(planned_item.params, ctx),
                                             planned_item.timeout_s)
         except CheckFailure as exc:
             result = Result.failed(str(exc))
@@ -124,6 +139,13 @@ class Runner:
             result = Result.error(f"{type(exc).__name__}: {exc}")
         result.duration_s = round(time.monotonic() - started, 3)
         return result
+
+    async def _tick(self, ctx: CheckContext) -> None:
+        """Elapsed time of an item that runs alone, every ``tick_s``, until it finishes."""
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            ctx.progress(elapsed_s=round(time.monotonic() - started, 1), budget_s=ctx.timeout_s)
 
     def _apply_waiver(self, result: ItemResult) -> ItemResult:
         if not result.status.failing:

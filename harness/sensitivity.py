@@ -110,14 +110,17 @@ async def run_matrix(
     only_defects: set[str] | None = None, progress: Callable[[str], None] = print,
 ) -> dict:
     matrix = Matrix.load(checklist, expectations, registry, out_dir)
+    defects = [n for n in sorted(matrix.spec.defects) if only_defects is None or n in only_defects]
+    total = len(defects) + 1
+    progress(f"run 1/{total}: clean (no defect)")
     clean_failures = await matrix.clean_failures(phases)
     progress(f"clean run: {len(clean_failures)} failing item(s) {clean_failures}")
     rows = []
-    for name in sorted(matrix.spec.defects):
-        if only_defects is not None and name not in only_defects:
-            continue
+    for number, name in enumerate(defects, start=2):
+        progress(f"run {number}/{total}: defect {name}")
         row = await matrix.defect(name, phases)
         if row is None:
+            progress(f"{name:<22} not revealed by the phases asked for: skipped")
             continue
         rows.append(row)
         progress(f"{name:<22} {'caught' if row.caught else 'MISSED':<7} failed={row.failed}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from readiness_harness.contract.explain import explain_verdict
 from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
 from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims
@@ -17,7 +18,7 @@ LIST_LIMIT = 20
 def render_summary(record: AuditRecord) -> str:
     claims = audit_claims(record.items)
     lines = [f"## {ICONS['passed'] if record.verdict == 'APPROVED' else ICONS['failed']} "
-             f"{_cell(record.checklist.title)}: **{record.verdict}**", ""]
+             f"{_cell(record.checklist.title)}: **{record.verdict}**", "", _cell(explain_verdict(record), 600), ""]
     lines.append(f"Readiness score **{record.score:g}/100** · {len(record.items)} items · "
                  f"{len(record.blocking)} blocking · {claims.headline} · "
                  f"run `{record.run_id}` · {record.duration_s:.1f} s")

@@ -27,8 +27,9 @@ class BackgroundLoad(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    spec: LoadSpec
-    baseline_s: float = Field(default=5.0, ge=1, le=600)
+    spec: LoadSpec = Field(description="the Locust run (the fields of the load check type)")
+    baseline_s: float = Field(default=5.0, ge=1, le=600,
+                              description="seconds of load before the fault is injected (the baseline window)")
     baseline: Thresholds = Field(default_factory=Thresholds, description="limits before the fault")
     fault: Thresholds = Field(default_factory=Thresholds, description="limits while the fault is active")
 

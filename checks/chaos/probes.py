@@ -18,12 +18,12 @@ class Probe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    request: RequestSpec
-    expect: ResponseExpect = Field(default_factory=ResponseExpect)
-    repeat: int = Field(default=1, ge=1, le=500)
-    interval_s: float = Field(default=0.0, ge=0, le=60)
-    concurrent: bool = False
+    name: str = Field(description="a label for the probe in the report")
+    request: RequestSpec = Field(description="the request to send")
+    expect: ResponseExpect = Field(default_factory=ResponseExpect, description="what every answer must look like")
+    repeat: int = Field(default=1, ge=1, le=500, description="how many times to send it")
+    interval_s: float = Field(default=0.0, ge=0, le=60, description="pause between repeats (when not concurrent)")
+    concurrent: bool = Field(default=False, description="send all repeats at once")
 
 
 async def run_probe(client: httpx.AsyncClient, probe: Probe, ctx: CheckContext) -> tuple[list[Observation],

@@ -20,6 +20,7 @@ from readiness_harness.chaos.faults import Fault, Injector
 from readiness_harness.checks.chaos.background import Background, BackgroundLoad
 from readiness_harness.checks.chaos.probes import Probe, first_failures, holds, run_probes
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation, Timeline, TimelineEvent
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.result import Result
@@ -29,8 +30,9 @@ class Recovery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     probes: list[Probe] = Field(default_factory=list, description="default: the steady-state probes")
-    within_s: float = Field(default=10.0, gt=0, le=600)
-    interval_s: float = Field(default=0.25, gt=0, le=10)
+    within_s: float = Field(default=10.0, gt=0, le=600,
+                            description="the steady state must return within this many seconds after rollback")
+    interval_s: float = Field(default=0.25, gt=0, le=10, description="pause between recovery polls")
 
 
 class AlertProbe(BaseModel):
@@ -38,22 +40,26 @@ class AlertProbe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    within_s: float = Field(default=30.0, gt=0, le=600)
-    pending_ok: bool = False
+    name: str = Field(description="the alert's name (alertname) in the audit's Prometheus")
+    within_s: float = Field(default=30.0, gt=0, le=600,
+                            description="it must fire within this many seconds of the injection")
+    pending_ok: bool = Field(default=False, description="a pending alert (inside its `for:`) counts as firing")
 
 
 class ScenarioParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    steady_state: list[Probe] = Field(min_length=1)
-    faults: list[Fault] = Field(min_length=1)
+    steady_state: list[Probe] = Field(min_length=1,
+                                      description="probes that must hold before the fault (and after, by default)")
+    faults: list[Fault] = Field(min_length=1,
+                                description="what to inject: toxics on named proxies, or proxies taken down")
     settle_s: float = Field(default=0.2, ge=0, le=60, description="wait after injecting, before observing")
-    during: list[Probe] = Field(default_factory=list)
+    during: list[Probe] = Field(default_factory=list, description="probes that must hold while the fault is active")
     alerts: list[AlertProbe] = Field(default_factory=list, description="alerts that must fire during the fault")
     load: BackgroundLoad | None = Field(default=None, description="Locust load running through the fault")
     hold_s: float = Field(default=0.0, ge=0, le=600, description="keep the fault at least this long")
-    recovery: Recovery = Field(default_factory=Recovery)
+    recovery: Recovery = Field(default_factory=Recovery,
+                               description="how fast the steady state must return after rollback")
 
 
 @dataclass
@@ -223,5 +229,31 @@ def _result(run: _Run, problem: str, recovered: float | None) -> Result:
     return result
 
 
+def crossref(params: ScenarioParams, ctx: CrossrefContext) -> list[Finding]:
+    """Every fault names a fault proxy of the target; a background load's locustfile exists."""
+    found = [finding for n, fault in enumerate(params.faults)
+             for finding in ctx.proxy_missing(fault.proxy, ("faults", n, "proxy"))]
+    if params.load is not None:
+        found += ctx.file_missing(params.load.spec.locustfile, ("load", "spec", "locustfile"), what="locustfile")
+    return found
+
+
+EXAMPLE = """\
+type: chaos
+steady_state:
+  - {name: read, request: {path: /v1/orders/42}, expect: {status: 200}}
+faults:
+  - proxy: database
+    toxic: {type: latency, attributes: {latency: 2000}}
+during:
+  - name: answers within the timeout
+    request: {path: /v1/orders/42}
+    expect: {status: [200, 503], max_latency_ms: 1500}
+hold_s: 5
+recovery: {within_s: 10}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("chaos", ScenarioParams, phase=Phase.FAULT, default_timeout_s=180)(run_scenario)
+    registry.register("chaos", ScenarioParams, phase=Phase.FAULT, default_timeout_s=180, example=EXAMPLE,
+                      crossref=crossref)(run_scenario)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.openapi_fuzz.failures import Failure, read_failures
 from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Link, Observation, Table, Text
 from readiness_harness.contract.redaction import cut, redact_text
 from readiness_harness.contract.registry import Registry
@@ -41,19 +42,24 @@ STOP_GRACE_S = 10.0
 class OpenapiFuzzParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    openapi: str = Field(default="/openapi.json", description="the schema's path on the target, or a full URL")
+    openapi: str = Field(default="/openapi.json", description="the schema: a path on the target (/openapi.json), "
+                         "a full URL, or a file relative to the checklist's folder (openapi.yaml)")
     headers: dict[str, str] = Field(default_factory=dict, description="sent with every request (placeholders)")
-    checks: list[SchemathesisCheck] = Field(default_factory=lambda: list(DEFAULT_CHECKS), min_length=1)
-    phases: list[FuzzPhase] = Field(default_factory=lambda: list(DEFAULT_PHASES), min_length=1)
-    max_examples: int = Field(default=10, ge=1, le=1000)
-    seed: int = 1
-    time_budget_s: float = Field(default=60.0, gt=0, le=1800)
+    checks: list[SchemathesisCheck] = Field(default_factory=lambda: list(DEFAULT_CHECKS), min_length=1,
+                                            description="schemathesis checks applied to every answer")
+    phases: list[FuzzPhase] = Field(default_factory=lambda: list(DEFAULT_PHASES), min_length=1,
+                                    description="schemathesis test phases")
+    max_examples: int = Field(default=10, ge=1, le=1000, description="generated examples per operation")
+    seed: int = Field(default=1, description="random seed, so a failure found once is found again")
+    time_budget_s: float = Field(default=60.0, gt=0, le=1800,
+                                 description="the run is stopped after this many seconds")
     exclude_paths: list[str] = Field(default_factory=list, description="operations' paths left out (exact)")
-    include_path_regex: str | None = None
+    include_path_regex: str | None = Field(default=None,
+                                           description="only operations whose path matches this regular expression")
     parameters: dict[str, str | int | float | bool] = Field(default_factory=dict, description=(
         "fixed values for parameters in every operation, keyed as schemathesis does: 'query.ms', 'path.chain'"))
     rate_limit: str | None = Field(default=None, pattern=r"^\d+/[smh]$", description="for example 50/s")
-    request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    request_timeout_s: float = Field(default=5.0, gt=0, le=120, description="per request")
 
 
 def config_toml(parameters: dict[str, str | int | float | bool]) -> str:
@@ -63,8 +69,22 @@ def config_toml(parameters: dict[str, str | int | float | bool]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def schema_location(openapi: str, ctx: CheckContext) -> str:
+    """A URL as it is, a path on the target joined to its base URL, anything else a local file."""
+    if "://" in openapi:
+        return openapi
+    return f"{ctx.base_url}{openapi}" if openapi.startswith("/") else str(ctx.resolve(openapi))
+
+
+def crossref(params: OpenapiFuzzParams, ctx: CrossrefContext) -> list[Finding]:
+    """A schema given as a local file exists."""
+    if "://" in params.openapi or params.openapi.startswith("/"):
+        return []
+    return ctx.file_missing(params.openapi, ("openapi",), what="OpenAPI document")
+
+
 def command(params: OpenapiFuzzParams, ctx: CheckContext, reports: Path, config: Path) -> list[str]:
-    schema = params.openapi if "://" in params.openapi else f"{ctx.base_url}{params.openapi}"
+    schema = schema_location(params.openapi, ctx)
     args = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", schema,
             "--url", ctx.base_url,
             "--checks", ",".join(params.checks), "--phases", ",".join(params.phases),
@@ -159,5 +179,15 @@ def _evidence(params: OpenapiFuzzParams, summary: dict[str, Any], failures: list
     return out
 
 
+EXAMPLE = """\
+type: openapi_fuzz
+openapi: /openapi.json
+headers: {X-API-Key: "{secret.api_key}"}
+max_examples: 10
+time_budget_s: 60
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("openapi_fuzz", OpenapiFuzzParams, default_timeout_s=180.0)(run_openapi_fuzz)
+    registry.register("openapi_fuzz", OpenapiFuzzParams, default_timeout_s=180.0, example=EXAMPLE,
+                      crossref=crossref)(run_openapi_fuzz)

@@ -21,13 +21,16 @@ class RequestSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    method: str = "GET"
-    path: str = "/"
-    headers: dict[str, str] = Field(default_factory=dict)
-    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json")
-    body: str | None = None
-    body_size: int | None = Field(default=None, ge=0, le=64 * 1024 * 1024)
+    method: str = Field(default="GET", description="HTTP method: GET, POST, PUT, DELETE, ...")
+    path: str = Field(default="/", description="path on the target (placeholders allowed), or a full URL")
+    headers: dict[str, str] = Field(default_factory=dict,
+                                    description="request headers (placeholders allowed, e.g. {secret.api_key})")
+    query: dict[str, str | int | float | bool] = Field(default_factory=dict, description="query string parameters")
+    json_body: Any = Field(default=None, alias="json",
+                           description="a JSON body (sent with Content-Type application/json)")
+    body: str | None = Field(default=None, description="a raw text body (instead of json)")
+    body_size: int | None = Field(default=None, ge=0, le=64 * 1024 * 1024,
+                                  description="send a JSON body padded to this many bytes (for size limits)")
 
 
 @dataclass

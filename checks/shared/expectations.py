@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.checks.shared.exchange import Exchange
-from readiness_harness.checks.shared.jsonpath import MISSING, lookup
+from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup
 from readiness_harness.contract.evidence import Observation
 
 JsonType = Literal["string", "number", "integer", "boolean", "object", "array", "null"]
@@ -23,33 +23,42 @@ class _Rule(BaseModel):
 
 
 class HeaderRule(_Rule):
-    present: bool | None = None
-    equals: str | None = None
-    matches: str | None = None
-    contains: str | None = None
+    present: bool | None = Field(default=None, description="true: the header must be there; false: it must not")
+    equals: str | None = Field(default=None, description="the header's exact value")
+    matches: str | None = Field(default=None, description="a regular expression the value must match (search)")
+    contains: str | None = Field(default=None, description="text the value must contain (case-insensitive)")
 
 
 class JsonRule(_Rule):
-    equals: Any = None
-    exists: bool | None = None
-    one_of: list[Any] | None = None
-    matches: str | None = None
-    type: JsonType | None = None
-    min: float | None = None
-    max: float | None = None
-    not_equals: Any = None
-    contains: Any = None
+    equals: Any = Field(default=None, description="the field's exact value")
+    exists: bool | None = Field(default=None, description="true: the field must be there; false: it must not")
+    one_of: list[Any] | None = Field(default=None, description="the value must be one of these")
+    matches: str | None = Field(default=None, description="a regular expression a string value must match (search)")
+    type: JsonType | None = Field(default=None, description="the JSON type of the value")
+    min: float | None = Field(default=None, description="lowest acceptable number")
+    max: float | None = Field(default=None, description="highest acceptable number")
+    not_equals: Any = Field(default=None, description="a value the field must not have")
+    contains: Any = Field(default=None,
+                          description="an element of a list, a key of an object, or a substring of a string")
 
 
 class ResponseExpect(_Rule):
     """status (one or a set), headers, json fields by path, body text, max latency."""
 
-    status: int | list[int] | None = None
-    headers: dict[str, HeaderRule | str] = Field(default_factory=dict)
-    json_fields: dict[str, JsonRule | str | int | float | bool | None] = Field(default_factory=dict, alias="json")
-    body_contains: list[str] = Field(default_factory=list)
-    body_not_contains: list[str] = Field(default_factory=list)
-    max_latency_ms: float | None = Field(default=None, gt=0)
+    status: int | list[int] | None = Field(default=None, description="the status code, or a list of acceptable ones")
+    headers: dict[str, HeaderRule | str] = Field(default_factory=dict,
+                                                 description="header name -> its exact value, or a rule")
+    json_fields: dict[JsonPath, JsonRule | str | int | float | bool | None] = Field(default_factory=dict, alias="json",
+                                                                                    description="JSON path "
+                                                                                                "(error.code, "
+                                                                                                "items[0].id, "
+                                                                                                "items.0.id) -> the "
+                                                                                                "exact value, or a "
+                                                                                                "rule")
+    body_contains: list[str] = Field(default_factory=list, description="texts the body must contain")
+    body_not_contains: list[str] = Field(default_factory=list,
+                                         description="texts the body must not contain (case-insensitive)")
+    max_latency_ms: float | None = Field(default=None, gt=0, description="slowest acceptable answer, in milliseconds")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.contract.status import Status
 from readiness_harness.listeners import standard_listeners
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
@@ -119,11 +122,13 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_unknown_proxy_is_an_error_before_anything_is_injected(scenario_checklist, tmp_path):
+def test_unknown_proxy_is_refused_before_anything_starts(scenario_checklist, tmp_path):
     scenario = {**PRIMARY_DOWN, "faults": [{"proxy": "database", "down": True}]}
-    item = audit(scenario_checklist(scenario), tmp_path / "out").record.items[0]
-    assert item.status == Status.ERROR
-    assert "no fault proxy named database" in item.message and "upstream_primary" in item.message
+    with pytest.raises(ChecklistError) as caught:
+        audit(scenario_checklist(scenario), tmp_path / "out")
+    text = str(caught.value)
+    assert "no fault proxy named 'database'" in text and "upstream_primary" in text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("scenarios-*")), "nothing ran"
 
 
 def test_background_load_is_judged_on_baseline_and_fault_windows(scenario_checklist, tmp_path):

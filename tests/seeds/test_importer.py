@@ -99,7 +99,7 @@ def test_fenced_code_and_plain_bullets_are_not_items():
     ("Test Redis connectivity failure", "chaos"),
     ("Create Dockerfile for API server", "file"),
     ("Cache hit rate > 30%", "metrics"),
-    ("Add rate limit headers to responses", "http"),
+    ("Add rate limit headers to responses", "burst"),
     ("Create Postman collection", "todo"),
 ])
 def test_suggestions_follow_the_wording(wording, expected):
@@ -108,9 +108,9 @@ def test_suggestions_follow_the_wording(wording, expected):
 
 def test_import_writes_a_skeleton_that_validation_refuses_until_bound(tmp_path, capsys):
     output = tmp_path / "checklists" / "imported.yaml"
-    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output)]) == 0
+    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output), "--no-prefill"]) == 0
     text = output.read_text(encoding="utf-8")
-    assert text.count("\n        check: {type: todo}") == 37
+    assert text.count("\n        check: {type: todo, suggested: ") == 37
     assert "# suggested: not_applicable" in text
     source = yaml.safe_load(text)["checklist"]["source"]
     assert (output.parent / source).resolve() == (SOURCES / f"{STEMS[4]}.txt").resolve()
@@ -118,4 +118,13 @@ def test_import_writes_a_skeleton_that_validation_refuses_until_bound(tmp_path, 
     capsys.readouterr()
     assert main(["validate", str(output)]) == 2
     err = capsys.readouterr().err
-    assert "37 problem(s)" in err and "unknown check type 'todo'" in err and "Known types:" in err
+    assert "37 problem(s)" in err and err.count("not bound yet (type: todo). Suggested: ") == 37
+
+
+def test_import_pre_fills_what_the_seed_s_claims_state(tmp_path, capsys):
+    output = tmp_path / "imported.yaml"
+    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    bound = 37 - text.count("\n        check: {type: todo, suggested: ")
+    assert bound > 0 and f"{bound} bound" in capsys.readouterr().out
+    yaml.safe_load(text)  # still one YAML document
