@@ -9,6 +9,7 @@ Prometheus) come from typed accessors that raise a typed error when unavailable.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,6 +89,11 @@ class Target(Protocol):
 
     @property
     def ledger(self) -> FaultLedger | None: ...
+
+    @property
+    def processes(self) -> Mapping[str, ProcessHandle]:
+        """The processes the harness started for the target (none for a target it did not start)."""
+        ...
 
     @property
     def provisioned(self) -> bool: ...
