@@ -167,7 +167,7 @@ class Recorder:
         if exception is None:
             return None
         text = str(exception) or type(exception).__name__
-        if status and not text.startswith(str(status)):
+        if status and str(status) not in text:
             text = f"HTTP {status}: {text}"
         return re.sub(r"\s+", " ", text)[:200]
 

@@ -57,7 +57,7 @@ def evaluate_window(record: Record, ask: WindowAsk, thresholds: Thresholds) -> W
         verdicts = check_all(limits, aggregate, {n: s for n, s in names.items() if s.requests})
     else:
         note = f"no request completed in the {ask.label} window"
-        verdicts = [Verdict(AGGREGATE_SCOPE, v.metric, None, v.limit, False, note)
+        verdicts = [Verdict(v.scope, v.metric, None, v.limit, False, note)
                     for v in check_all(limits, aggregate, {})]
     return WindowResult(label=ask.label, start=span.start, end=span.end, aggregate=aggregate, names=names,
                         verdicts=[_scoped(v, ask.label) for v in verdicts], asked=(ask.start, ask.end))
