@@ -57,6 +57,15 @@ def descendants(roots: Iterable[int], table: dict[int, tuple[int, int, int]]) ->
     return found
 
 
+def classify(table: dict[int, tuple[int, int, int]], target_roots: set[int],
+             generator_groups: set[int]) -> tuple[set[int], set[int], set[int]]:
+    """(generator, target, harness) pids; every other pid is other work."""
+    generator = {pid for pid, row in table.items() if row[1] in generator_groups}
+    target = descendants(target_roots, table) - generator
+    harness = descendants([os.getpid()], table) - generator - target
+    return generator, target, harness
+
+
 @dataclass(frozen=True)
 class CpuSample:
     """CPU use between two samples, in cores (1.0 = one core busy all the time)."""
@@ -95,9 +104,7 @@ class CpuSampler:
                 def cores(pids: set[int]) -> float:
                     return sum(max(0, ticks[p] - ticks_then.get(p, ticks[p])) for p in pids) / seconds
 
-                generator = {pid for pid, row in table.items() if row[1] in self.generator_groups}
-                target = descendants(self.target_roots, table) - generator
-                harness = descendants([os.getpid()], table) - generator - target
+                generator, target, harness = classify(table, self.target_roots, self.generator_groups)
                 self.samples.append(CpuSample(t=now, host=(busy - busy_then) / seconds, generator=cores(generator),
                                               target=cores(target), harness=cores(harness)))
         self._last = (now, busy, ticks)
