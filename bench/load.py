@@ -1,6 +1,8 @@
-"""Load generation efficiency against a fast endpoint on loopback (nginx ``return 200``):
-the harness's ``load`` check against bare ``locust --headless`` with the same locustfile,
-users and duration; ``processes: 2`` against one; ``wrk`` as the ceiling."""
+"""Load generation efficiency against a fast endpoint on loopback (nginx serving a small static file):
+the harness's ``load`` check (Locust with the harness's plugin recording every request) against bare
+``locust --headless`` with the same locustfile, users and duration, interleaved round by round so
+drift in the machine's load falls on both sides, median of ``ROUNDS``; ``processes: 2`` against
+one; ``wrk`` as the ceiling."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_fast.py"
-USERS, DURATION_S, ROUNDS = 20, 10, 2
+USERS, DURATION_S, ROUNDS = 20, 10, 5
 
 NGINX_CONF = """
 worker_processes 1;
@@ -38,7 +40,7 @@ http {{
   access_log off;
   client_body_temp_path {prefix}; proxy_temp_path {prefix}; fastcgi_temp_path {prefix};
   uwsgi_temp_path {prefix}; scgi_temp_path {prefix};
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok"; }} }}
+  server {{ listen 127.0.0.1:{port}; root {prefix}/www; location / {{ index index.html; }} }}
 }}
 """
 
@@ -55,6 +57,8 @@ def fast_endpoint() -> Iterator[str]:
         port = free_port()
         conf = Path(prefix) / "nginx.conf"
         conf.write_text(NGINX_CONF.format(prefix=prefix, port=port))
+        (Path(prefix) / "www").mkdir()
+        (Path(prefix) / "www" / "index.html").write_text("ok\n")
         proc = subprocess.Popen([nginx, "-c", str(conf), "-p", prefix], stderr=subprocess.DEVNULL)
         try:
             time.sleep(0.5)
@@ -100,15 +104,20 @@ def wrk_rps(url: str) -> float | None:
 def run() -> dict[str, Any]:
     with fast_endpoint() as url:
         harness_runs, bare_runs = [], []
-        for _ in range(ROUNDS):  # alternate, so drift in machine load falls on both sides
-            harness_runs.append(harness_rps(url))
-            bare_runs.append(bare_rps(url))
+        for index in range(ROUNDS):  # alternate (and swap who goes first), so drift falls on both sides
+            pair = (harness_rps, bare_rps) if index % 2 == 0 else (bare_rps, harness_rps)
+            for measure in pair:
+                (harness_runs if measure is harness_rps else bare_runs).append(measure(url))
         harness, bare = statistics.median(harness_runs), statistics.median(bare_runs)
+        ratios = [h / b for h, b in zip(harness_runs, bare_runs, strict=True) if b]
         two = harness_rps(url, processes=2)
         ceiling = wrk_rps(url)
-    return {"endpoint": "nginx" if shutil.which("nginx", path="/usr/sbin:/usr/bin") else "python socket server",
-            "users": USERS, "duration_s": DURATION_S, "harness_rps": round(harness, 1), "bare_rps": round(bare, 1),
+    return {"endpoint": "nginx static file" if shutil.which("nginx", path="/usr/sbin:/usr/bin")
+            else "python socket server", "users": USERS, "duration_s": DURATION_S, "rounds": ROUNDS,
+            "harness_rps": round(harness, 1), "bare_rps": round(bare, 1),
             "harness_vs_bare_ratio": round(harness / bare, 3) if bare else None,
+            "ratio_per_round": [round(r, 3) for r in ratios],
+            "harness_runs": [round(r, 1) for r in harness_runs], "bare_runs": [round(r, 1) for r in bare_runs],
             "two_processes_rps": round(two, 1), "two_processes_vs_one": round(two / harness, 2) if harness else None,
             "wrk_rps": round(ceiling, 1) if ceiling else None}
 

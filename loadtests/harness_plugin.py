@@ -49,6 +49,7 @@ from locust import events
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 BUCKET_S = 0.1
+BUCKETS_PER_S = 10
 FLUSH_S = 0.25
 CONTROL_POLL_S = 0.2
 LAG_S = 0.2
@@ -128,11 +129,13 @@ class Recorder:
 
     def on_request(self, request_type: str, name: str, response_time: float | None, response_length: int = 0,
                    response: Any = None, exception: Any = None, **_: Any) -> None:
-        index = int(time.time() / BUCKET_S)
+        index = int(time.time() * BUCKETS_PER_S)
         if self.next_b is None:
             self.next_b = index
+        by_name = self.cells.get(index)
+        if by_name is None:
+            by_name = self.cells[index] = {}
         key = (name, request_type)
-        by_name = self.cells.setdefault(index, {})
         cell = by_name.get(key)
         if cell is None:
             cell = by_name[key] = [0, 0, 0.0, 0.0, {}, {}, {}, {}]  # n, fail, sum, max, exp, codes, errors, hist
@@ -143,14 +146,16 @@ class Recorder:
         codes[status] = codes.get(status, 0) + 1
         if response_time is not None:
             cell[2] += response_time
-            cell[3] = max(cell[3], response_time)
+            if response_time > cell[3]:
+                cell[3] = response_time
             hist = cell[7]
-            slot = _rounded(response_time)
+            slot = int(round(response_time)) if response_time < 99.5 else _rounded(response_time)
             hist[slot] = hist.get(slot, 0) + 1
+        if exception is None and status not in self.expected:
+            return  # the common case: a success
         error = self.classify(status, response, exception)
         if error is None:
-            if status in self.expected:
-                cell[4][status] = cell[4].get(status, 0) + 1
+            cell[4][status] = cell[4].get(status, 0) + 1
             return
         cell[1] += 1
         errors = cell[6]
@@ -175,7 +180,7 @@ class Recorder:
         """Lines for every bucket that ended (every bucket when ``final``), oldest first."""
         if self.next_b is None:
             return []
-        now = int(time.time() / BUCKET_S)
+        now = int(time.time() * BUCKETS_PER_S)
         last = now if final else now - 1
         lines = []
         for index in sorted(b for b in self.cells if b < self.next_b):  # late events in flushed buckets

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INTERVAL_S = 0.5
+INTERVAL_S = 1.0
+RESCAN_S = 5.0
 BUSY_FRACTION = 0.9  # the host counts as saturated above this share of all cores busy...
 OTHER_FRACTION = 0.2  # ...when other work held at least this share of all cores
 CPUS = os.cpu_count() or 1
@@ -81,32 +82,52 @@ class CpuSample:
         return max(0.0, self.host - self.generator - self.target - self.harness)
 
 
+def _ticks(pid: int) -> int | None:
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(rest[11]) + int(rest[12])
+
+
 @dataclass
 class CpuSampler:
-    """Call :meth:`sample` at intervals; samples are CPU use since the previous call."""
+    """Call :meth:`sample` at intervals; samples are CPU use since the previous call.
+
+    Which processes are the generator's, the target's and the harness's comes from a scan of every
+    process, repeated every ``RESCAN_S`` (and at each of the first samples, while Locust forks);
+    in between only those processes and ``/proc/stat`` are read, so sampling costs little CPU.
+    """
 
     target_roots: set[int] = field(default_factory=set)
     generator_groups: set[int] = field(default_factory=set)
     samples: list[CpuSample] = field(default_factory=list)
+    _roles: dict[int, int] = field(default_factory=dict)  # pid -> 0 generator, 1 target, 2 harness
+    _scanned: float = 0.0
     _last: tuple[float, int, dict[int, int]] | None = None
+
+    def _rescan(self, now: float) -> None:
+        generator, target, harness = classify(processes(), self.target_roots, self.generator_groups)
+        self._roles = {**dict.fromkeys(harness, 2), **dict.fromkeys(target, 1), **dict.fromkeys(generator, 0)}
+        self._scanned = now
 
     def sample(self, now: float) -> None:
         try:
+            if len(self.samples) < 4 or now - self._scanned >= RESCAN_S:
+                self._rescan(now)
             busy, _ = host_ticks()
-            table = processes()
         except OSError:
             return
-        ticks = {pid: row[2] for pid, row in table.items()}
+        ticks = {pid: value for pid in self._roles if (value := _ticks(pid)) is not None}
         if self._last is not None:
             then, busy_then, ticks_then = self._last
-            seconds = (now - then) * (os.sysconf("SC_CLK_TCK") or 100)
-            if seconds > 0:
-                def cores(pids: set[int]) -> float:
-                    return sum(max(0, ticks[p] - ticks_then.get(p, ticks[p])) for p in pids) / seconds
-
-                generator, target, harness = classify(table, self.target_roots, self.generator_groups)
-                self.samples.append(CpuSample(t=now, host=(busy - busy_then) / seconds, generator=cores(generator),
-                                              target=cores(target), harness=cores(harness)))
+            scale = (now - then) * (os.sysconf("SC_CLK_TCK") or 100)
+            if scale > 0:
+                cores = [0.0, 0.0, 0.0]
+                for pid, value in ticks.items():
+                    cores[self._roles[pid]] += max(0, value - ticks_then.get(pid, value)) / scale
+                self.samples.append(CpuSample(t=now, host=(busy - busy_then) / scale, generator=cores[0],
+                                              target=cores[1], harness=cores[2]))
         self._last = (now, busy, ticks)
 
 
