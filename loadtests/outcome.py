@@ -165,17 +165,9 @@ def _decide(outcome: LoadOutcome, run: LocustRun) -> tuple[Status, str]:
     if target is not None and achieved > (1 + RATE_TOLERANCE) * target:
         return Status.INCONCLUSIVE, (f"achieved rate {achieved:.1f} req/s is above {1 + RATE_TOLERANCE:.0%} of the "
                                      f"target {target:g} req/s: the asked load was not what ran{tail}")
-    latency = [v for v in missed if v.metric in LATENCY]
     short = target is not None and achieved < (1 - RATE_TOLERANCE) * target
-    note = f" (target rate not reached: {rate})" if short else ""
-    if len(latency) < len(missed):
-        return Status.FAILED, summary(missed) + note
-    if latency and outcome.noise is not None and outcome.noise.saturated_by_others:
-        return Status.INCONCLUSIVE, (f"latency limit missed while other work saturated the host's CPU, so the "
-                                     f"figure says nothing about the service: {summary(latency)}; "
-                                     f"{outcome.noise.describe()}")
-    if latency:
-        return Status.FAILED, summary(latency) + note
+    if missed:
+        return _missed(outcome, missed, f" (target rate not reached: {rate})" if short else "")
     if short:
         missed_slots = outcome.steady.missed if outcome.steady is not None else 0
         why = (f"every user was busy for {missed_slots} scheduled requests: raise users (or lower rps_per_user)"
@@ -186,6 +178,17 @@ def _decide(outcome: LoadOutcome, run: LocustRun) -> tuple[Status, str]:
     if unmeasured:
         return Status.INCONCLUSIVE, "not measured: " + summary(unmeasured)
     return Status.PASSED, _passed_message(outcome, rate)
+
+
+def _missed(outcome: LoadOutcome, missed: list[Verdict], note: str) -> tuple[Status, str]:
+    """Limits missed: failed, unless they are all latency limits and other work saturated the host."""
+    if any(v.metric not in LATENCY for v in missed):
+        return Status.FAILED, summary(missed) + note
+    if outcome.noise is not None and outcome.noise.saturated_by_others:
+        return Status.INCONCLUSIVE, (f"latency limit missed while other work saturated the host's CPU, so the "
+                                     f"figure says nothing about the service: {summary(missed)}; "
+                                     f"{outcome.noise.describe()}")
+    return Status.FAILED, summary(missed) + note
 
 
 def _generator_saturated(outcome: LoadOutcome, run: LocustRun) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from readiness_harness.loadtests.command import LocustFiles, build, profile
 from readiness_harness.loadtests.outcome import LoadOutcome, analyse
 from readiness_harness.loadtests.process import run_locust
 from readiness_harness.loadtests.record import Record
-from readiness_harness.loadtests.runner import run_load
+from readiness_harness.loadtests.runner import run_load, start_load
 from readiness_harness.loadtests.spec import LoadSpec, Thresholds, ThresholdSet
 from readiness_harness.loadtests.windows import WindowAsk
 from tests.loadtests.conftest import lingering, make_ctx
@@ -208,3 +209,32 @@ def test_label_must_be_a_plain_folder_name(tmp_path: Path):
     spec = LoadSpec(locustfile="locustfiles/basic.py", duration_s=1)
     with pytest.raises(ValueError, match="label"):
         asyncio.run(run_load(spec, make_ctx(tmp_path, "http://127.0.0.1:9"), label="../elsewhere"))
+
+
+@pytest.mark.parametrize("scale", [{}, {"processes": 2}], ids=["one-process", "two-processes"])
+def test_the_asked_rate_changes_in_steps_while_the_load_runs(app_url: str, tmp_path: Path, scale: dict):
+    """What a capacity search needs: a running load driven to a new rate, and any span of its record read live."""
+    spec = LoadSpec.model_validate({"locustfile": "locustfiles/basic.py", "user_classes": ["FastUser"],
+                                    "target_rps": 20, "users": 8, "duration_s": 9, **scale})
+    ctx = make_ctx(tmp_path, app_url)
+
+    async def steps() -> tuple[LoadOutcome, float, float]:
+        load = await start_load(spec, ctx)
+        first = await load.flowing()
+        assert first is not None
+        await asyncio.sleep(max(0.0, first + 3.5 - time.time()))
+        stepped = time.time()
+        load.control.set_rate(40)
+        await asyncio.sleep(max(0.0, stepped + 4.0 - time.time()))
+        live = load.record.refresh().span(stepped + 1.0, stepped + 3.5, "inner")
+        assert live.aggregate.requests > 0  # readable while Locust still runs
+        return await load.finish(), first, stepped
+
+    outcome, first, stepped = asyncio.run(steps())
+    assert lingering(tmp_path) == []
+    assert outcome.record is not None
+    before = outcome.record.span(first + 1.5, stepped, "inner")
+    after = outcome.record.span(stepped + 1.0, stepped + 3.5, "inner")
+    assert before.asked_rps == pytest.approx(20) and after.asked_rps == pytest.approx(40)
+    assert before.aggregate_stats().rps == pytest.approx(20, rel=0.1)
+    assert after.aggregate_stats().rps == pytest.approx(40, rel=0.1)
