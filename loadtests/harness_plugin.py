@@ -87,11 +87,25 @@ class Pacer:
 
     def __init__(self) -> None:
         self.per_user = 0.0
+        self.changes: list[tuple[int, float]] = []  # (bucket index, rate per user) as asked over time
         self.next_t: float | None = None
         self.requests = 0
         self.iterations = 0
         self.missed = 0
         self.users = lambda: 1
+
+    def set_rate(self, per_user: float) -> None:
+        self.per_user = per_user
+        self.changes.append((int(time.time() * BUCKETS_PER_S), per_user))
+
+    def rate_at(self, index: int) -> float:
+        """The rate per user asked during bucket ``index`` (the latest change made by its end)."""
+        rate = 0.0
+        for at, value in self.changes:
+            if at > index:
+                break
+            rate = value
+        return rate
 
     def per_iteration(self) -> float:
         if self.requests < 10 or self.iterations < 10:
@@ -186,16 +200,17 @@ class Recorder:
         for index in sorted(b for b in self.cells if b < self.next_b):  # late events in flushed buckets
             lines.append({"b": index, "names": self._names(self.cells.pop(index))})
         for index in range(self.next_b, last + 1):
-            lines.append({"b": index, **self._meta(), "names": self._names(self.cells.pop(index, {}))})
+            lines.append({"b": index, **self._meta(index), "names": self._names(self.cells.pop(index, {}))})
         self.next_b = max(self.next_b, last + 1)
         return lines
 
-    def _meta(self) -> dict[str, Any]:
+    def _meta(self, index: int) -> dict[str, Any]:
         pacer = self.pacer
         users = self.users()
         missed, self.missed_at = pacer.missed - self.missed_at, pacer.missed
         iterations, self.iterations_at = pacer.iterations - self.iterations_at, pacer.iterations
-        rate = round(pacer.per_user * users, 6) if pacer.per_user > 0 else None
+        per_user = pacer.rate_at(index)
+        rate = round(per_user * users, 6) if per_user > 0 else None
         return {"users": users, "rate": rate, "missed": missed, "iterations": iterations, "cpu": self.cpu()}
 
     @staticmethod
@@ -221,7 +236,7 @@ class Plugin:
         if runner is None:
             return
         options = environment.parsed_options
-        self.pacer.per_user = float(getattr(options, "harness_rate_per_user", 0) or 0)
+        self.pacer.set_rate(float(getattr(options, "harness_rate_per_user", 0) or 0))
         record_dir = os.environ.get("HARNESS_RECORD_DIR", "")
         if isinstance(runner, MasterRunner):
             self.record_dir = record_dir
@@ -285,7 +300,7 @@ class Plugin:
     def start(self, environment: Any, **_: Any) -> None:
         """A worker learns the master's options with the spawn message, just before this event."""
         options = environment.parsed_options
-        self.pacer.per_user = float(getattr(options, "harness_rate_per_user", 0) or 0)
+        self.pacer.set_rate(float(getattr(options, "harness_rate_per_user", 0) or 0))
         if self.recorder is not None:
             self.recorder.expected = _expected(getattr(options, "harness_expected", ""))
 
@@ -316,7 +331,7 @@ class Plugin:
         handle.flush()
 
     def rate_message(self, environment: Any, msg: Any, **_: Any) -> None:
-        self.pacer.per_user = float(msg.data.get("rate_per_user") or 0)
+        self.pacer.set_rate(float(msg.data.get("rate_per_user") or 0))
 
     def control_loop(self, environment: Any) -> None:
         path = os.environ.get("HARNESS_CONTROL_FILE", "")
@@ -331,7 +346,7 @@ class Plugin:
             except (OSError, ValueError, KeyError, TypeError):
                 continue
             self.control_mtime = mtime
-            self.pacer.per_user = rate
+            self.pacer.set_rate(rate)
             if environment.parsed_options is not None:
                 environment.parsed_options.harness_rate_per_user = rate  # workers joining later get it too
             if isinstance(environment.runner, MasterRunner):
