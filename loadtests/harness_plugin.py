@@ -2,7 +2,8 @@
 
 Locust loads it before the user's locustfile (``locust -f harness_plugin.py,locustfile.py``). It
 imports only Locust (and gevent, which Locust brings) and the standard library, so a remote worker
-runs it without the harness installed::
+runs it without the harness installed (and it is one file, longer than the project's other modules,
+so that copying it is all a worker machine needs)::
 
     locust -f harness_plugin.py,locustfile.py --worker --master-host <harness host> --master-port 5557
 
