@@ -112,7 +112,11 @@ def build(spec: LoadSpec, *, locustfile: Path, host: str, files: LocustFiles, pr
             *plugin_args(prof, spec.expected_statuses)]
     workers: list[list[str]] = []
     if spec.processes and spec.processes > 1:
-        argv += ["--processes", str(spec.processes)]
+        if master_port is None:
+            raise ValueError("--processes needs a master port")
+        # Locust's default 5557 on every interface would collide with any other run on this machine.
+        argv += ["--processes", str(spec.processes), "--master-bind-host", "127.0.0.1",
+                 "--master-bind-port", str(master_port), "--master-port", str(master_port)]
     elif spec.workers is not None:
         port = spec.workers.master_port or master_port
         if port is None:

@@ -76,7 +76,7 @@ class RunningLoad:
     error: str = ""
     marks: dict[str, float] = field(default_factory=dict)
 
-    async def flowing(self, timeout_s: float = 30.0) -> float | None:
+    async def flowing(self, timeout_s: float = 60.0) -> float | None:
         """Wait until a request completed (Locust takes a moment to start); its bucket's start time."""
         deadline = time.monotonic() + timeout_s
         while self.task is not None and not self.task.done() and time.monotonic() < deadline:
@@ -122,7 +122,8 @@ async def start_load(spec: LoadSpec, ctx: CheckContext, *, label: str = "locust"
     folder.mkdir(parents=True)
     host = str(ctx.expand(spec.host)).rstrip("/") if spec.host else ctx.base_url
     env = {name: str(ctx.expand(value)) for name, value in spec.env.items()}
-    port = free_port() if spec.workers is not None and spec.workers.master_port is None else None
+    forked = bool(spec.processes and spec.processes > 1)
+    port = free_port() if forked or (spec.workers is not None and spec.workers.master_port is None) else None
     command = build(spec, locustfile=locustfile, host=host, files=files, prof=prof, extra_env=env, master_port=port)
     extra_wait = spec.workers.wait_s if spec.workers is not None else 0.0
     load.task = asyncio.create_task(run_locust(command, margin_s=START_MARGIN_S + extra_wait,

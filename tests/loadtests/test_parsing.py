@@ -61,7 +61,7 @@ def test_command_line_and_environment(tmp_path: Path):
                     expected_statuses=[429, 503], user_classes=["A", "B"])
     files = LocustFiles(tmp_path)
     cmd = build(spec, locustfile=tmp_path / "x.py", host="http://127.0.0.1:1", files=files, prof=profile(spec),
-                extra_env={"HARNESS_API_KEY": "k"})
+                extra_env={"HARNESS_API_KEY": "k"}, master_port=5601)
     argv = cmd.argv
     assert argv[:4] == [sys.executable, "-m", "locust", "--headless"]
     for flag in ("--json-file", "--csv", "--html", "--only-summary", "--logfile"):
@@ -70,6 +70,8 @@ def test_command_line_and_environment(tmp_path: Path):
     assert argv[argv.index("--harness-rate-per-user") + 1] == "10"
     assert argv[argv.index("--harness-expected") + 1] == "429,503"
     assert argv[argv.index("-t") + 1] == "3s" and argv[argv.index("--processes") + 1] == "2"
+    assert argv[argv.index("--master-bind-host") + 1] == "127.0.0.1"  # never Locust's 5557 on every interface
+    assert argv[argv.index("--master-bind-port") + 1] == argv[argv.index("--master-port") + 1] == "5601"
     assert argv[-2:] == ["A", "B"] and "--json" not in argv
     assert cmd.env[EXPECTED_ENV] == "429,503" and cmd.env["HARNESS_API_KEY"] == "k" and cmd.env[TARGET_ENV] == "50"
     assert cmd.env[RECORD_ENV] == str(tmp_path) and cmd.env[CONTROL_ENV] == str(files.control)

@@ -221,7 +221,8 @@ def test_the_asked_rate_changes_in_steps_while_the_load_runs(app_url: str, tmp_p
     async def steps() -> tuple[LoadOutcome, float, float]:
         load = await start_load(spec, ctx)
         first = await load.flowing()
-        assert first is not None
+        if first is None:
+            pytest.fail(f"no request within the start-up wait: {(await load.finish()).message}")
         await asyncio.sleep(max(0.0, first + 3.5 - time.time()))
         stepped = time.time()
         load.control.set_rate(40)
