@@ -71,6 +71,9 @@ def markdown_table(r: dict[str, Any]) -> str:
     ratio = _get(r, "load", "harness_vs_bare_ratio")
     lines.append(_row("load check vs bare locust (achieved req/s ratio)", ratio, "", ">= 0.97",
                       _check(ratio, lambda v: v >= 0.97)))
+    efficiency = _get(r, "load", "cpu_efficiency_ratio")
+    lines.append(_row("load check vs bare locust (CPU per request, bare / load check)", efficiency, "", ">= 0.97",
+                      _check(efficiency, lambda v: v >= 0.97)))
     scale = _get(r, "load", "two_processes_vs_one")
     lines.append(_row("processes: 2 vs 1 (req/s ratio)", scale, "x", ">= 1.7x", _check(scale, lambda v: v >= 1.7)))
     for key, label in (("harness_rps", "load check req/s"), ("bare_rps", "bare locust req/s"),

@@ -24,9 +24,11 @@ DEFAULT_TIMEOUT_S = timeout_for(LoadParams(locustfile="-", duration_s=MAX_DURATI
 async def run_load_check(params: LoadParams, ctx: CheckContext) -> Result:
     """Run a Locust load test and check p50/p95/p99, error rate and request rate against limits.
 
-    Locust runs as a subprocess (``--headless``); the harness reads its JSON and CSV files. With
-    ``target_rps`` the harness sets users and pacing, and a run below 95% of that rate, or one
-    where Locust reported its own CPU saturated, is ``inconclusive``, never ``passed``.
+    Locust runs as a subprocess (``--headless``) with the harness's plugin before the locustfile:
+    the plugin paces every user class to ``target_rps``, counts ``expected_statuses`` apart from
+    errors and records every request in 100 ms buckets, and every figure comes from that record.
+    A run outside ±5% of ``target_rps``, a saturated generator, or a latency miss while other
+    work saturated the host's CPU is ``inconclusive``, never ``passed`` or ``failed``.
     """
     needed = params.duration_s + 5.0
     if ctx.timeout_s < needed:

@@ -91,6 +91,11 @@ class Target(Protocol):
     def ledger(self) -> FaultLedger | None: ...
 
     @property
+    def processes(self) -> Mapping[str, ProcessHandle]:
+        """The processes the harness started for the target (none for a target it did not start)."""
+        ...
+
+    @property
     def provisioned(self) -> bool: ...
 
     @property

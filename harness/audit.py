@@ -158,7 +158,9 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
 
 async def _provision_and_run(audit: _Plan, state: AuditState, ledger: Ledger, listener: AuditListener) -> None:
     if audit.target is None:
-        await _run(external_target(audit.options.base_url or ""), audit, state, listener)
+        external = external_target(audit.options.base_url or "")
+        external.ledger = ledger  # what checks start against it (Locust) is ledgered too
+        await _run(external, audit, state, listener)
         return
     spec, base_dir = audit.target
     async with provisioned(spec, base_dir=base_dir, log_dir=audit.run_dir / "logs", environ=audit.options.environ,

@@ -1,6 +1,7 @@
-"""Load tests: reference Locust user classes and the runner that drives Locust as a subprocess.
+"""Load tests: the Locust runner, the harness's Locust plugin, the request record and reference locustfiles.
 
-``loadtests.locustfiles`` and ``loadtests.common`` run *inside* Locust (gevent); every other
-module here runs in the harness process and never imports Locust. Keep this package's
-``__init__`` free of imports so that a locustfile importing ``loadtests.common`` stays light.
+``harness_plugin`` (loaded by Locust before the user's locustfile), ``locustfiles`` and ``common``
+run *inside* Locust (gevent); every other module here runs in the harness process and never
+imports Locust. Keep this package's ``__init__`` free of imports so that a locustfile importing
+``loadtests.common`` stays light.
 """

@@ -1,17 +1,14 @@
-"""Helpers for locustfiles: settings from the environment, pacing, and expected statuses.
+"""Optional helpers for locustfiles: settings from the environment, error codes, wallets.
 
-This module runs inside Locust's processes. The harness passes everything through environment
-variables (values already expanded from placeholders such as ``{secret.free_key}``):
+Nothing here is needed for correct figures: the harness's Locust plugin paces every user class,
+classifies expected statuses and records every request whatever the locustfile does. This module
+runs inside Locust's processes; the harness passes settings as environment variables (values
+already expanded from placeholders such as ``{secret.free_key}``):
 
 ``HARNESS_API_KEY`` / ``HARNESS_API_KEY_FREE`` / ``HARNESS_API_KEY_PRO``
     API keys for the ``X-API-Key`` header.
-``HARNESS_PACING_RPS_PER_USER``
-    task iterations per second for each user (``constant_throughput``); set by the harness
-    when a check asks for a ``target_rps``.
 ``HARNESS_EXPECTED_STATUSES``
-    comma-separated statuses that are answers the test expects (``429``): such a response is
-    a success, recorded under the request name with a ``[429]`` suffix so that the harness
-    counts it apart. A 429 or 503 counts as expected only when it carries ``Retry-After``.
+    comma-separated statuses the test expects (``429``), as the plugin counts them.
 ``HARNESS_WALLETS``
     how many distinct wallets the read tasks cycle through (default 16).
 """
@@ -24,9 +21,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from locust import between, constant_throughput
+from locust import between
 
-PACING_ENV = "HARNESS_PACING_RPS_PER_USER"
 EXPECTED_ENV = "HARNESS_EXPECTED_STATUSES"
 NEEDS_RETRY_AFTER = frozenset({429, 503})
 CHAINS = ("ethereum", "polygon", "arbitrum", "optimism", "base")
@@ -54,10 +50,7 @@ def expected_statuses() -> frozenset[int]:
 
 
 def pacing(default: Callable[..., float] | None = None) -> Callable[..., float]:
-    """A ``wait_time``: the harness's per-user rate when it set one, else ``default``."""
-    rate = env_float(PACING_ENV, 0.0)
-    if rate > 0:
-        return constant_throughput(rate)
+    """A ``wait_time`` for runs without a target rate (with one, the plugin's schedule replaces it)."""
     return default or between(0.05, 0.2)
 
 
@@ -72,7 +65,11 @@ def random_wallet() -> tuple[str, str]:
 
 
 def settle(response: Any, name: str, expected: frozenset[int] = frozenset()) -> None:
-    """Mark a ``catch_response=True`` response: success, expected status (tagged), or failure."""
+    """Mark a ``catch_response=True`` response, naming a failure by the service's error code.
+
+    The plugin counts expected statuses apart by itself; here they are only kept out of
+    Locust's own failure list (the plugin applies the same ``Retry-After`` rule).
+    """
     status = response.status_code or 0
     if status == 0:
         return  # no answer (refused, reset, timeout): Locust records the transport error itself
@@ -80,7 +77,6 @@ def settle(response: Any, name: str, expected: frozenset[int] = frozenset()) -> 
         if status in NEEDS_RETRY_AFTER and not response.headers.get("Retry-After"):
             response.failure(f"HTTP {status} without Retry-After")
             return
-        response.request_meta["name"] = f"{name} [{status}]"
         response.success()
     elif 200 <= status < 400:
         response.success()

@@ -1,5 +1,9 @@
 """Run Locust as a subprocess: bounded in time, its whole process group killed in a ``finally``.
 
+Every Locust process (the master or only one, each local worker) starts in a process group of its
+own and is written to the run's ledger before the harness waits on it: when the harness itself is
+killed (SIGKILL), the next run ends those groups, ``--processes`` children included.
+
 Locust's exit code 1 means "some requests failed" (``--exit-code-on-error``), not a crash; the
 caller decides from the files Locust wrote. A run with no JSON file is a Locust failure, and
 its own message (stderr tail, error lines of its log) is what the harness reports.
@@ -16,7 +20,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from readiness_harness.contract.context import FaultLedger
 from readiness_harness.loadtests.command import LocustCommand, LocustFiles
+from readiness_harness.loadtests.noise import INTERVAL_S, CpuSampler
 
 START_MARGIN_S = 30.0  # imports, forking, workers connecting, writing reports
 STOP_GRACE_S = 10.0
@@ -39,7 +45,7 @@ class LocustRun:
 
     @property
     def wrote_results(self) -> bool:
-        return self.files.json.exists() or self.files.csv("stats").exists()
+        return self.files.json.exists() or any(self.files.folder.glob("record-*.jsonl"))
 
     def log_lines(self) -> list[str]:
         lines: list[str] = []
@@ -66,8 +72,12 @@ class LocustRun:
         return headline if len(lines) == 1 else headline + "\n" + "\n".join(lines)
 
 
-async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S) -> LocustRun:
-    """Start Locust (and its local workers), wait at most duration + margin, always kill the groups."""
+async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S, ledger: FaultLedger | None = None,
+                     sampler: CpuSampler | None = None, name: str = "locust") -> LocustRun:
+    """Start Locust (and its local workers), wait at most duration + margin, always kill the groups.
+
+    Each process is written to ``ledger`` as it starts; ``sampler`` samples the host's CPU meanwhile.
+    """
     command.files.folder.mkdir(parents=True, exist_ok=True)
     limit = command.duration_s + margin_s
     started = time.time()
@@ -75,14 +85,19 @@ async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S
     timed_out = False
     try:
         master = _start(command.argv, command, command.files.stderr)
-        processes.append(master)
+        _owned(master, f"{name} (master)", processes, ledger, sampler)
         for index, argv in enumerate(command.workers):
-            processes.append(_start(argv, command, command.files.folder / f"locust-worker-{index}.stderr.txt"))
+            worker = _start(argv, command, command.files.folder / f"locust-worker-{index}.stderr.txt")
+            _owned(worker, f"{name} (worker {index})", processes, ledger, sampler)
         deadline = time.monotonic() + limit
+        next_sample = 0.0
         while master.poll() is None:
             if time.monotonic() > deadline:
                 timed_out = True
                 break
+            if sampler is not None and time.monotonic() >= next_sample:
+                sampler.sample(time.time())
+                next_sample = time.monotonic() + INTERVAL_S
             await asyncio.sleep(POLL_S)
     finally:
         stop_all(processes)
@@ -90,6 +105,15 @@ async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S
     return LocustRun(files=command.files, returncode=processes[0].returncode if processes else None,
                      started=started, ended=ended, timed_out=timed_out, limit_s=limit,
                      worker_codes=[p.returncode for p in processes[1:]])
+
+
+def _owned(process: subprocess.Popen[bytes], name: str, processes: list[subprocess.Popen[bytes]],
+           ledger: FaultLedger | None, sampler: CpuSampler | None) -> None:
+    processes.append(process)
+    if ledger is not None:
+        ledger.process_started(process.pid, name)
+    if sampler is not None:
+        sampler.generator_groups.add(process.pid)
 
 
 def _start(argv: list[str], command: LocustCommand, stderr_path: os.PathLike[str]) -> subprocess.Popen[bytes]:

@@ -1,7 +1,9 @@
 """Run one load test against the target: the entry point for the ``load`` check and fault scenarios.
 
-:func:`run_load` resolves the locustfile and placeholders, starts Locust as a subprocess (or a
-master with workers), records the load window in the audit, and judges what Locust wrote.
+:func:`start_load` resolves the locustfile and placeholders and starts Locust (with the harness's
+plugin) as a subprocess, or a master with workers; the returned :class:`RunningLoad` reads the
+request record while Locust runs, can change the asked rate, and :meth:`RunningLoad.finish` judges
+the run. :func:`run_load` does both for a load known in advance.
 
 Scaling out:
 
@@ -9,40 +11,43 @@ Scaling out:
 - ``workers: {local: N}`` runs Locust's master/worker mode with the harness's Locust process
   as the master and N worker subprocesses started by the harness.
 - ``workers: {remote: N, master_bind_host: 0.0.0.0, master_port: 5557}`` makes the master wait
-  (up to ``wait_s``) for N workers you start on other machines, each with the same locustfile
-  and the same ``HARNESS_*`` environment::
+  (up to ``wait_s``) for N workers you start on other machines, each with the plugin and the same
+  locustfile (the plugin's options reach them from the master)::
 
-      locust -f loadtests/locustfiles/portfolio.py --worker --master-host <harness host> --master-port 5557
+      locust -f harness_plugin.py,portfolio.py --worker --master-host <harness host> --master-port 5557
 
-  Locust's master collects their stats; the harness reads the master's files as usual.
+  Remote workers send their part of the record to the master with their stats reports; windows
+  are wall-clock spans, so their clocks must agree with the harness host's (NTP).
 
-Background load during a fault: start :func:`run_load` as a task, inject the fault, and judge
-the baseline and fault spans (wall-clock ``time.time()`` pairs) separately, each against the
-thresholds::
+Background load during a fault (what :mod:`checks.chaos.background` does)::
 
-    load = asyncio.create_task(run_load(spec, ctx, label="background"))
-    await asyncio.sleep(8)                      # baseline
-    fault_start = time.time(); ...inject...; await asyncio.sleep(10); ...remove...; fault_end = time.time()
-    outcome = (await load).with_windows({"baseline": (fault_start - 6, fault_start),
-                                         "fault": (fault_start, fault_end)})
-    result = outcome.result()                   # windows table, shaded chart, per-window verdicts
-
-Windows known before the run starts can be passed as ``windows=`` directly.
+    load = await start_load(spec, ctx, label="background")
+    await load.flowing()                         # the first request completed
+    ...inject, hold, roll back...
+    outcome = await load.finish([WindowAsk("baseline", t0, t1, "inner"), WindowAsk("fault", t1, t2)])
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import shutil
-from collections.abc import Mapping
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readiness_harness.contract.net import free_port
 from readiness_harness.contract.status import Status
-from readiness_harness.loadtests.command import LocustFiles, build, profile
+from readiness_harness.loadtests.command import LocustFiles, Profile, build, profile
+from readiness_harness.loadtests.control import RateControl
+from readiness_harness.loadtests.noise import CpuSampler
 from readiness_harness.loadtests.outcome import LoadOutcome, analyse
-from readiness_harness.loadtests.process import START_MARGIN_S, run_locust
+from readiness_harness.loadtests.process import START_MARGIN_S, LocustRun, run_locust
+from readiness_harness.loadtests.record import Record
 from readiness_harness.loadtests.spec import LoadSpec
+from readiness_harness.loadtests.windows import WindowAsk
 
 if TYPE_CHECKING:
     from readiness_harness.contract.context import CheckContext
@@ -56,30 +61,82 @@ def timeout_for(spec: LoadSpec) -> float:
     return spec.duration_s + START_MARGIN_S + wait + 15.0
 
 
-async def run_load(spec: LoadSpec, ctx: CheckContext, *, windows: Mapping[str, tuple[float, float]] | None = None,
-                   label: str = "locust") -> LoadOutcome:
-    """Run Locust for ``spec`` against the target; thresholds on the whole run and on each window.
+@dataclass
+class RunningLoad:
+    """A Locust run in progress: its live record, its rate control, and its task."""
 
-    ``label`` names the artifact sub-folder, so one item can hold several runs; the run's span is
-    recorded as the audit window ``load:<item id>`` (``load:<item id>:<label>`` for another label)
-    so that metric checks can query it later.
-    """
+    spec: LoadSpec
+    profile: Profile
+    ctx: CheckContext
+    label: str
+    record: Record
+    control: RateControl
+    sampler: CpuSampler
+    task: asyncio.Task[LocustRun] | None = None
+    error: str = ""
+    marks: dict[str, float] = field(default_factory=dict)
+
+    async def flowing(self, timeout_s: float = 60.0) -> float | None:
+        """Wait until a request completed (Locust takes a moment to start); its bucket's start time."""
+        deadline = time.monotonic() + timeout_s
+        while self.task is not None and not self.task.done() and time.monotonic() < deadline:
+            first = self.record.refresh().first_request()
+            if first is not None:
+                return first
+            await asyncio.sleep(0.1)
+        return self.record.refresh().first_request()
+
+    async def finish(self, windows: Sequence[WindowAsk] = ()) -> LoadOutcome:
+        """Wait for Locust to end and judge the run (thresholds on the whole run and each window)."""
+        if self.task is None:
+            return LoadOutcome(status=Status.ERROR, message=self.error, spec=self.spec, profile=self.profile)
+        run = await self.task
+        window = f"load:{self.ctx.item_id}" if self.label == "locust" else f"load:{self.ctx.item_id}:{self.label}"
+        self.ctx.audit.record_window(window, run.started, run.ended)
+        return analyse(self.spec, self.profile, run, self.record.refresh(), windows=windows, marks=self.marks,
+                       samples=self.sampler.samples, target_known=bool(self.sampler.target_roots),
+                       secrets=self.ctx.secret_values, run_dir=self.ctx.audit.run_dir)
+
+    async def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+
+
+async def start_load(spec: LoadSpec, ctx: CheckContext, *, label: str = "locust") -> RunningLoad:
+    """Start Locust for ``spec`` against the target; ``label`` names the artifact sub-folder."""
     if not LABEL.fullmatch(label):
         raise ValueError(f"label {label!r}: use letters, digits, '.', '_' or '-'")
     prof = profile(spec)
+    folder = ctx.artifact_dir() / label
+    files = LocustFiles(folder)
+    sampler = CpuSampler(target_roots={p.pid for p in ctx.target.processes.values() if p.pid is not None})
+    load = RunningLoad(spec, prof, ctx, label, Record(folder), RateControl(files.control, prof.users), sampler)
     locustfile = ctx.resolve(str(ctx.expand(spec.locustfile)))
     if not locustfile.is_file():
-        return LoadOutcome(status=Status.ERROR, message=f"locustfile not found: {locustfile}", spec=spec,
-                           profile=prof)
-    folder = ctx.artifact_dir() / label
+        load.error = f"locustfile not found: {locustfile}"
+        return load
     shutil.rmtree(folder, ignore_errors=True)
-    files = LocustFiles(folder)
+    folder.mkdir(parents=True)
     host = str(ctx.expand(spec.host)).rstrip("/") if spec.host else ctx.base_url
     env = {name: str(ctx.expand(value)) for name, value in spec.env.items()}
-    port = free_port() if spec.workers is not None and spec.workers.master_port is None else None
+    forked = bool(spec.processes and spec.processes > 1)
+    port = free_port() if forked or (spec.workers is not None and spec.workers.master_port is None) else None
     command = build(spec, locustfile=locustfile, host=host, files=files, prof=prof, extra_env=env, master_port=port)
     extra_wait = spec.workers.wait_s if spec.workers is not None else 0.0
-    run = await run_locust(command, margin_s=START_MARGIN_S + extra_wait)
-    window = f"load:{ctx.item_id}" if label == "locust" else f"load:{ctx.item_id}:{label}"
-    ctx.audit.record_window(window, run.started, run.ended)
-    return analyse(spec, prof, run, windows=windows, secrets=ctx.secret_values, run_dir=ctx.audit.run_dir)
+    load.task = asyncio.create_task(run_locust(command, margin_s=START_MARGIN_S + extra_wait,
+                                               ledger=ctx.target.ledger, sampler=sampler, name=f"locust {label}"))
+    return load
+
+
+async def run_load(spec: LoadSpec, ctx: CheckContext, *, windows: Sequence[WindowAsk] = (),
+                   label: str = "locust") -> LoadOutcome:
+    """Run Locust for ``spec`` and judge it; the run's span is recorded as the audit window
+    ``load:<item id>`` (``load:<item id>:<label>`` for another label) for metric checks to query."""
+    load = await start_load(spec, ctx, label=label)
+    try:
+        return await load.finish(windows)
+    finally:
+        await load.cancel()

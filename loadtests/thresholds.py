@@ -13,6 +13,7 @@ from typing import Protocol
 from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
 
 AGGREGATE_SCOPE = "aggregate"
+LATENCY = frozenset({"p50", "p95", "p99"})
 
 
 class Measured(Protocol):
@@ -42,6 +43,15 @@ class Verdict:
     limit: float
     ok: bool
     note: str = ""
+
+    @property
+    def measured(self) -> bool:
+        return self.observed is not None
+
+    @property
+    def missed(self) -> bool:
+        """A limit measured and missed (a limit not measured is neither met nor missed)."""
+        return self.observed is not None and not self.ok
 
     @property
     def label(self) -> str:
@@ -110,7 +120,7 @@ def check(limits: ThresholdSet, stats: Measured, scope: str = AGGREGATE_SCOPE) -
 
 
 def check_all(thresholds: Thresholds, aggregate: Measured, names: Mapping[str, Measured]) -> list[Verdict]:
-    """Aggregate limits, then each ``per_name`` entry; a name with no requests fails every limit."""
+    """Aggregate limits, then each ``per_name`` entry; a name with no requests is not measured."""
     out = check(thresholds, aggregate)
     for name, limits in thresholds.per_name.items():
         stats = names.get(name)
@@ -125,5 +135,5 @@ def check_all(thresholds: Thresholds, aggregate: Measured, names: Mapping[str, M
 
 
 def summary(verdicts: list[Verdict]) -> str:
-    missed = [v.describe() for v in verdicts if not v.ok]
-    return "; ".join(missed)
+    """The limits missed or not measured, each with its figure."""
+    return "; ".join(v.describe() for v in verdicts if not v.ok)

@@ -1,8 +1,11 @@
 """Charts of load-test time series, rendered by matplotlib as inline SVG.
 
 Series are grouped into at most three stacked panels that share the time axis: request rate
-(with concurrent users on a second axis), latency percentiles, and errors. Every ``windows``
-entry (a fault injected during the load, for example) is shaded on each panel.
+(with concurrent users on a second axis, and the asked rate dashed), latency percentiles, and
+errors. Every ``windows`` entry is shaded on each panel, in a colour of its kind (a baseline,
+a fault, a recovery window, or another span); a zero-width window is a moment (a fault injected,
+rolled back) and is drawn as a vertical line. The series are drawn as given: what the load
+evidence supplies is per bucket, never a rolling average.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
@@ -32,6 +36,9 @@ COLOURS = {"rps": "#0969da", "users": "#8c959f", "p50_ms": "#1a7f37", "p90_ms": 
            "p99_ms": "#cf222e", "max_ms": "#8250df", "errors_per_s": "#cf222e", "failures_per_s": "#cf222e"}
 CYCLE = ("#0969da", "#1a7f37", "#bc4c00", "#8250df", "#cf222e", "#1b7c83", "#6e7781")
 WINDOW_COLOUR = "#d4a72c"
+WINDOW_KINDS = (("baseline", "#1a7f37"), ("fault", "#cf222e"), ("recovery", "#0969da"))
+MARK_COLOUR = "#24292f"
+DASHED = frozenset({"asked_rps", "target_rps"})
 RC: dict[str, Any] = {
     "svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
     "axes.edgecolor": "#8c959f", "axes.grid": True, "axes.grid.axis": "y", "grid.color": "#d0d7de",
@@ -100,8 +107,9 @@ def render_timeseries(ts: TimeSeries, *, chart_id: str) -> str:
 def _draw_panel(ax: Axes, panel: Panel, t: np.ndarray, ts: TimeSeries, *, windows: bool) -> None:
     lines: list[Artist] = []
     for index, name in enumerate(panel.left):
-        lines += ax.plot(*_xy(t, ts.series[name]), label=_label(name), linewidth=1.4,
-                         color=COLOURS.get(name, CYCLE[index % len(CYCLE)]))
+        lines += ax.plot(*_xy(t, ts.series[name]), label=_label(name), linewidth=1.1 if name in DASHED else 1.4,
+                         linestyle="--" if name in DASHED else "-",
+                         color="#57606a" if name in DASHED else COLOURS.get(name, CYCLE[index % len(CYCLE)]))
     ax.set_ylabel(_unit_label(panel, ts))
     ax.set_ylim(bottom=0)
     # Few ticks: each one costs several artists to draw, and drawing dominates the render time.
@@ -117,16 +125,37 @@ def _draw_panel(ax: Axes, panel: Panel, t: np.ndarray, ts: TimeSeries, *, window
         twin.set_ylabel(_label(panel.right[0]))
         twin.set_ylim(bottom=0)
         twin.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
-    if windows and ts.windows:
-        labels = dict.fromkeys(_label(w.label) for w in ts.windows)
-        lines.append(Patch(color=WINDOW_COLOUR, alpha=0.3, label="shaded: " + "; ".join(labels)))
+    if windows:
+        lines += _window_legend(ts)
     ax.legend(handles=lines, loc="lower left", ncol=len(lines), fontsize=8, bbox_to_anchor=(0, 1.0),
               borderaxespad=0.2)
 
 
+def window_colour(label: str) -> str:
+    """A window's colour by its kind, read from the start of its label."""
+    lowered = label.strip().lower()
+    return next((colour for kind, colour in WINDOW_KINDS if lowered.startswith(kind)), WINDOW_COLOUR)
+
+
 def _shade_windows(ax: Axes, ts: TimeSeries) -> None:
     for window in ts.windows:
-        ax.axvspan(window.start, window.end, color=WINDOW_COLOUR, alpha=0.22, linewidth=0)
+        if window.end > window.start:
+            ax.axvspan(window.start, window.end, color=window_colour(window.label), alpha=0.16, linewidth=0)
+        else:
+            ax.axvline(window.start, color=MARK_COLOUR, linestyle=":", linewidth=1.0)
+
+
+def _window_legend(ts: TimeSeries) -> list[Artist]:
+    spans: dict[str, list[str]] = {}
+    for window in ts.windows:
+        if window.end > window.start:
+            spans.setdefault(window_colour(window.label), []).append(_label(window.label))
+    handles: list[Artist] = [Patch(color=colour, alpha=0.3, label="shaded: " + "; ".join(dict.fromkeys(labels)))
+                             for colour, labels in spans.items()]
+    marks = [f"{_label(w.label)} {w.start:g} s" for w in ts.windows if w.end <= w.start]
+    if marks:
+        handles.append(Line2D([], [], color=MARK_COLOUR, linestyle=":", label="marked: " + "; ".join(marks)))
+    return handles
 
 
 def _xy(t: np.ndarray, values: list[float | None]) -> tuple[np.ndarray, np.ndarray]:

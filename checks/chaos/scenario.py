@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable
@@ -24,6 +24,7 @@ from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation, Timeline, TimelineEvent
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
 
 class Recovery(BaseModel):
@@ -61,6 +62,14 @@ class ScenarioParams(BaseModel):
     recovery: Recovery = Field(default_factory=Recovery,
                                description="how fast the steady state must return after rollback")
 
+    @model_validator(mode="after")
+    def _load_covers_the_fault(self) -> ScenarioParams:
+        if self.load is not None:
+            problem = self.load.coverage_problem(max(self.hold_s, self.settle_s))
+            if problem:
+                raise ValueError(problem)
+        return self
+
 
 @dataclass
 class _Run:
@@ -68,6 +77,7 @@ class _Run:
     events: list[TimelineEvent] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     evidence: list[Any] = field(default_factory=list)
+    unmeasured: list[str] = field(default_factory=list)
 
     def event(self, name: str, detail: str = "", ok: bool | None = None) -> None:
         self.events.append(TimelineEvent(t=round(time.monotonic() - self.started, 3), event=name, detail=detail, ok=ok))
@@ -114,11 +124,13 @@ async def _run(
         during_ok, rollback_problems, span = await _fault(params, ctx, run, injector, client)
         recovered_after = await _recover(params, ctx, client, run)
         if background is not None:
-            observations, evidence = await background.judge(*span)
-            run.observations += observations
-            run.evidence += evidence
-            run.event("background load", "judged on the baseline and fault windows", holds(observations))
-            during_ok = during_ok and holds(observations)
+            judged = await background.judge(*span)
+            run.observations += judged.observations
+            run.evidence += judged.evidence
+            run.unmeasured += judged.unmeasured
+            detail = "; ".join(judged.unmeasured) or "judged on the baseline, fault and recovery windows"
+            run.event("background load", detail, None if judged.unmeasured else holds(judged.observations))
+            during_ok = during_ok and holds(judged.observations)
     finally:
         if background is not None:
             await background.cancel()
@@ -226,6 +238,10 @@ def _result(run: _Run, problem: str, recovered: float | None) -> Result:
         result.message = f"{problem}: {result.message}"
     elif problem:
         result = Result.failed(problem, *result.evidence, **measurements)
+    elif run.unmeasured:  # nothing failed, but a window the item asked about was never measured
+        message = "background load not measured: " + "; ".join(run.unmeasured)
+        result = Result(status=Status.INCONCLUSIVE, message=message, evidence=result.evidence,
+                        measurements=measurements)
     return result
 
 

@@ -3,9 +3,10 @@
 Both read portfolios in the same run. The free-tier user paces at ``HARNESS_FREE_RPS`` requests
 per second (default 20, far above the free tier's limit) and its requests are named
 ``free portfolio``; the pro-tier user paces at ``HARNESS_PRO_RPS`` (default 5) as ``pro portfolio``.
-Run with ``expected_statuses: [429]``: a 429 that carries ``Retry-After`` is then counted as
-``free portfolio [429]``; one without ``Retry-After`` is a failure. Thresholds then ask for 429s
-on the free name and none on the pro name.
+Run with ``expected_statuses: [429]``: the harness then counts a 429 that carries ``Retry-After``
+as an expected answer of its name, and one without ``Retry-After`` as a failure. Thresholds then
+ask for 429s on the free name and none on the pro name. No ``target_rps``: each class keeps its
+own ``constant_throughput``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SCHEMAS = ROOT / "schemas"
-THIRD_PARTY_BIN = Path(os.environ.get("HARNESS_THIRD_PARTY_HTTPBIN", "/opt/third-party/httpbin")) / "bin"
+THIRD_PARTY_BIN = Path(os.environ.get("HARNESS_THIRDPARTY_VENV") or ROOT / ".venv-thirdparty") / "bin"
 
 
 def shipped_checklists() -> list[Path]:

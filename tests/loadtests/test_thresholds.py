@@ -43,9 +43,10 @@ def test_only_the_limits_set_are_checked():
     assert [v.metric for v in verdicts] == ["p95", "error_rate"]
 
 
-def test_no_requests_means_not_measured_and_failed():
+def test_no_requests_means_not_measured_rather_than_missed():
     [verdict] = check(ThresholdSet(p95=50), stats(requests=0, failures=0, p95_ms=None))
-    assert not verdict.ok and "not measured" in verdict.describe()
+    assert not verdict.ok and not verdict.measured and not verdict.missed
+    assert "not measured" in verdict.describe()
 
 
 def test_per_name_limits_and_a_name_that_never_appeared():
@@ -66,6 +67,6 @@ def test_users_with_an_explicit_per_user_rate_are_paced():
     from readiness_harness.loadtests.spec import LoadSpec
 
     paced = profile(LoadSpec(locustfile="x.py", users=100, rps_per_user=1))
-    assert (paced.users, paced.pacing_rps_per_user, paced.target_rps) == (100, 1, 100)
+    assert (paced.users, paced.rate_per_user, paced.target_rps) == (100, 1, 100)
     unpaced = profile(LoadSpec(locustfile="x.py", users=100))
-    assert (unpaced.pacing_rps_per_user, unpaced.target_rps) == (None, None)
+    assert (unpaced.rate_per_user, unpaced.target_rps) == (None, None)

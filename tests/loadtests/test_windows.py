@@ -1,76 +1,108 @@
-"""Thresholds over a fault window and a baseline window of one run's stats history (pure)."""
+"""The request record (files as the plugin writes them) and windows over it: exact to one bucket (pure)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from readiness_harness.loadtests.history import HistoryRow
+from readiness_harness.loadtests.record import Record
 from readiness_harness.loadtests.spec import Thresholds, ThresholdSet
-from readiness_harness.loadtests.windows import evaluate_window, window_stats
+from readiness_harness.loadtests.windows import WindowAsk, evaluate_window
 
-T0 = 1_700_000_000
-
-
-def history() -> list[HistoryRow]:
-    """20 s at 100 req/s: fast and clean for 10 s, then 10 s of a fault (slow, 10% errors).
-
-    The read name also gets 5 expected 429s per second during the fault.
-    """
-    rows = []
-    total = fails = read_total = limited = 0
-    for second in range(21):
-        fault = second > 10
-        rate = 0 if second == 0 else 100
-        total += rate + (5 if fault else 0)
-        fails += 10 if fault else 0
-        read_total += rate
-        limited += 5 if fault else 0
-        p95 = 400.0 if fault else 20.0
-        p95_or_none = None if second == 0 else p95
-        rows.append(HistoryRow(T0 + second, 10, "Aggregated", rate, 10 if fault else 0, p95_or_none and 5.0,
-                               p95_or_none, p95_or_none and p95 * 1.5, total, fails))
-        rows.append(HistoryRow(T0 + second, 10, "read", rate, 10 if fault else 0, 5.0, p95_or_none,
-                               p95_or_none, read_total, fails))
-        if fault:
-            rows.append(HistoryRow(T0 + second, 10, "read [429]", 5, 0, 1.0, 2.0, 2.0, limited, 0))
-    return rows
+B0 = 17_000_000_000  # bucket index: 1.7e9 s
+T0 = B0 * 0.1
 
 
-def test_baseline_and_fault_windows_get_their_own_figures():
-    rows = history()
-    baseline = window_stats(rows, "Aggregated", T0 + 0.5, T0 + 10.5)
-    assert baseline.requests == 1000 and baseline.failures == 0
-    assert baseline.rps == pytest.approx(100.0) and baseline.p95_ms == 20.0
-    fault = window_stats(rows, "Aggregated", T0 + 10.5, T0 + 20.5)
-    assert fault.requests == 1050 and fault.failures == 100
-    assert fault.error_rate_pct == pytest.approx(100 * 100 / 1050)
-    assert fault.p95_ms == 400.0 and fault.samples == 10
+def entry(name: str, n: int, *, fail: int = 0, ms: int = 5, exp: dict | None = None, codes: dict | None = None,
+          errors: dict | None = None) -> dict:
+    return {"name": name, "method": "GET", "n": n, "fail": fail, "sum": float(n * ms), "max": float(ms),
+            "exp": exp or {}, "codes": codes or {"200": n}, "errors": errors or {}, "hist": {str(ms): n}}
 
 
-def test_a_name_folds_in_its_expected_statuses():
-    fault = window_stats(history(), "read", T0 + 10.5, T0 + 20.5)
-    assert fault.requests == 1050 and fault.expected == {429: 50}
-    assert window_stats(history(), "read", T0 + 0.5, T0 + 10.5).expected == {}
+def write_record(folder: Path, *, processes: int = 2) -> Path:
+    """20 s at 100 req/s from ``processes`` processes: 10 s clean, then 10 s of a fault (slow, 10% errors,
+    and 5 expected 429s a second on the read name). One process writes a late line for an old bucket."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in range(processes):
+        lines = [{"kind": "header", "version": 1, "bucket_s": 0.1, "role": "worker", "host": "h", "pid": p}]
+        for i in range(200):
+            fault = i >= 100
+            share = 10 // processes
+            names = [entry("read", share, fail=1 if fault and p == 0 else 0, ms=400 if fault else 20,
+                           errors={"HTTP 503: boom": 1} if fault and p == 0 else None)]
+            if fault and p == 0 and i % 2 == 0:
+                names.append(entry("read", 1, ms=2, exp={"429": 1}, codes={"429": 1}))
+            lines.append({"b": B0 + i, "users": 5, "rate": 50.0, "missed": 0, "iterations": share, "cpu": 10.0,
+                          "names": names})
+        if p == 1:
+            lines.append({"b": B0 + 3, "names": [entry("read", 1)]})  # completed after its bucket was flushed
+        (folder / f"record-worker-h-{p}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return folder
 
 
-def test_thresholds_pass_on_the_baseline_and_fail_on_the_fault():
-    thresholds = Thresholds(p95=100, error_rate=1, per_name={"read": ThresholdSet(max_expected=0)})
-    baseline = evaluate_window(history(), "baseline", T0 + 0.5, T0 + 10.5, thresholds)
-    fault = evaluate_window(history(), "fault", T0 + 10.5, T0 + 20.5, thresholds)
-    assert baseline.ok, [v.describe() for v in baseline.verdicts]
-    assert not fault.ok
+def test_files_of_every_process_merge_bucket_by_bucket(tmp_path: Path):
+    record = Record(write_record(tmp_path)).refresh()
+    assert len(record.sources) == 2 and record.bucket_s == 0.1
+    assert record.requests == 2000 + 50 + 1
+    bucket = record.buckets[B0 + 3]
+    assert bucket.total().requests == 11 and bucket.users == 10 and bucket.rate == 100.0 and bucket.processes == 2
+    assert record.first_request() == pytest.approx(T0)
+    whole = record.whole()
+    assert whole.aggregate.expected == {429: 50} and whole.aggregate.errors == {"HTTP 503: boom": 100}
+    assert whole.aggregate.codes == {200: 2001, 429: 50}
+
+
+def test_a_refresh_reads_only_complete_new_lines(tmp_path: Path):
+    path = tmp_path / "record-local-h-1.jsonl"
+    path.write_text(json.dumps({"b": B0, "users": 1, "names": [entry("a", 3)]}) + "\n" + '{"b": 17000000001, "us')
+    record = Record(tmp_path).refresh()
+    assert record.requests == 3
+    with path.open("a") as handle:
+        handle.write('ers": 1, "names": []}\n' + json.dumps({"b": B0 + 2, "users": 1, "names": [entry("a", 4)]}) + "\n")
+    assert record.refresh().requests == 7 and B0 + 1 in record.buckets
+
+
+def test_window_edges_are_exact_to_one_bucket(tmp_path: Path):
+    record = Record(write_record(tmp_path)).refresh()
+    fault_start, fault_end = T0 + 10.03, T0 + 15.02  # mid-bucket
+    inner = record.span(T0 + 5.0, fault_start, "inner")
+    outer = record.span(fault_start, fault_end, "outer")
+    assert (inner.start, inner.end) == (pytest.approx(T0 + 5.0), pytest.approx(T0 + 10.0))
+    assert (outer.start, outer.end) == (pytest.approx(T0 + 10.0), pytest.approx(T0 + 15.1))
+    assert inner.aggregate.requests == 500 and inner.aggregate.failures == 0
+    assert outer.aggregate.failures == 51 and outer.buckets == 51
+    after = record.span(fault_end, T0 + 20.0, "inner")
+    assert after.start == pytest.approx(T0 + 15.1) and after.buckets == 49
+    assert inner.buckets + outer.buckets == 101  # adjacent windows share no bucket
+    assert record.span(T0 + 1.0, T0 + 1.0, "outer").buckets == 0
+
+
+def test_baseline_and_fault_windows_get_their_own_figures(tmp_path: Path):
+    record = Record(write_record(tmp_path)).refresh()
+    limits = Thresholds(p95=100, error_rate=1, per_name={"read": ThresholdSet(max_expected=0)})
+    baseline = evaluate_window(record, WindowAsk("baseline", T0 + 0.5, T0 + 10.0, "inner"), limits)
+    fault = evaluate_window(record, WindowAsk("fault", T0 + 10.0, T0 + 20.0, "outer"), limits)
+    assert baseline.ok and baseline.measured, [v.describe() for v in baseline.verdicts]
+    assert baseline.aggregate.requests == 950 and baseline.aggregate.rps == pytest.approx(100.0)
+    assert fault.aggregate.requests == 1050 and fault.aggregate.failures == 100
+    assert fault.aggregate.p95_ms == 400 and fault.names["read"].expected == {429: 50}
     missed = [v.describe() for v in fault.verdicts if not v.ok]
     assert missed == ["fault: p95 400 ms > limit 100 ms", "fault: error_rate 9.52% > limit 1%",
                       "fault read: expected statuses 50 > limit 0"]
 
 
-def test_window_outside_the_run_has_no_requests():
-    empty = window_stats(history(), "Aggregated", T0 - 100, T0 - 50)
-    assert empty.requests == 0 and empty.p95_ms is None and empty.error_rate_pct is None
-    result = evaluate_window(history(), "before", T0 - 100, T0 - 50, Thresholds(p95=100))
-    assert not result.ok and "not measured" in result.verdicts[0].describe()
+def test_a_window_without_requests_is_not_measured_never_missed(tmp_path: Path):
+    record = Record(write_record(tmp_path)).refresh()
+    empty = evaluate_window(record, WindowAsk("before", T0 - 100, T0 - 50), Thresholds(p95=100, min_rps=1))
+    assert not empty.measured and not empty.ok
+    assert all(not v.measured and not v.missed for v in empty.verdicts)
+    assert "not measured (no request completed in the before window)" in empty.verdicts[0].describe()
 
 
-def test_window_starting_before_the_first_row_counts_from_zero():
-    stats = window_stats(history(), "Aggregated", T0 - 5, T0 + 3)
-    assert stats.requests == 300 and stats.rps == pytest.approx(300 / 8)
+def test_steady_span_skips_the_ramp_and_the_last_buckets(tmp_path: Path):
+    record = Record(write_record(tmp_path)).refresh()
+    steady = record.steady(ramp_s=2.0)
+    assert steady.start == pytest.approx(T0 + 3.0) and steady.end == pytest.approx(T0 + 19.8)
+    assert steady.asked_rps == pytest.approx(100.0)

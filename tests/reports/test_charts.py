@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from readiness_harness.contract.evidence import TimeSeries, Window
-from readiness_harness.reports.charts import group_series, panel_of, render_timeseries
+from readiness_harness.reports.charts import group_series, panel_of, render_timeseries, window_colour
 from tests.reports.conftest import load_series
 
 
@@ -48,7 +48,19 @@ def test_svg_is_inline_ready_and_ids_are_prefixed() -> None:
 def test_windows_are_shaded_and_labelled() -> None:
     svg = render_timeseries(load_series(), chart_id="c")
     assert "shaded: fault: db latency" in svg
-    assert "fill: #d4a72c" in svg
+    assert "fill: #cf222e" in svg
+
+
+def test_window_kinds_are_shaded_apart_and_moments_are_lines() -> None:
+    series = load_series().model_copy(update={"windows": [
+        Window(label="baseline", start=5.0, end=19.9), Window(label="fault", start=20.0, end=35.0),
+        Window(label="recovery", start=35.1, end=40.0), Window(label="warm-up", start=0.0, end=4.0),
+        Window(label="injected", start=20.0, end=20.0), Window(label="rolled back", start=35.0, end=35.0)]})
+    assert [window_colour(w.label) for w in series.windows[:4]] == ["#1a7f37", "#cf222e", "#0969da", "#d4a72c"]
+    svg = render_timeseries(series, chart_id="c")
+    for colour in ("#1a7f37", "#cf222e", "#0969da", "#d4a72c"):
+        assert f"fill: {colour}" in svg
+    assert "marked: injected 20 s; rolled back 35 s" in svg and "stroke-dasharray" in svg
 
 
 def test_text_in_the_svg_is_escaped() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, TaskSet, constant, task
 
 from readiness_harness.loadtests.common import expected_statuses, pacing, settle
 
@@ -51,3 +51,17 @@ class RaisingUser(FastHttpUser):
     @task
     def broken(self) -> None:
         raise ValueError("task bug in the locustfile")
+
+
+class _Busy(TaskSet):
+    """A task set with its own wait_time: the plugin paces user classes, not task sets."""
+
+    wait_time = constant(0.01)
+
+    @task
+    def call(self) -> None:
+        self.client.get("/fast", name="fast")
+
+
+class TaskSetUser(FastHttpUser):
+    tasks = [_Busy]
