@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from readiness_harness.audit import AuditOptions, run_audit
@@ -15,9 +15,42 @@ from readiness_harness.contract.errors import ChecklistError, TargetError
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
+from readiness_harness.documents import MAX_FILE_VARIABLE
+from readiness_harness.interrupts import install_early
 from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
 from readiness_harness.outcome import EXIT_ENVIRONMENT, EXIT_USAGE
+
+MAX_CONCURRENCY = 64  # as a checklist's `concurrency:` allows
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1024 (MB)")
+    return value
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-file-mb", type=_megabytes, metavar="MB",
+                        help=f"refuse checklist, target and sign-off files larger than this (default 8; "
+                             f"also {MAX_FILE_VARIABLE})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,12 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--waivers", type=Path, help="waivers file (default: the checklist's)")
     audit.add_argument("--phases", help="comma-separated phases to run: functional,load,fault (default all)")
     audit.add_argument("--only", help="comma-separated item ids to run; the rest are skipped")
-    audit.add_argument("--concurrency", type=int, help="functional checks in flight at once (default 8)")
+    audit.add_argument("--concurrency", type=_bounded_int(1, MAX_CONCURRENCY),
+                       help=f"functional checks in flight at once, 1 to {MAX_CONCURRENCY} (default: the checklist's)")
+    audit.add_argument("--allow-outside-paths", action="store_true",
+                       help="let checks read files outside the checklist's folder tree (its repository)")
+    _file_options(audit)
     audit.add_argument("--quiet", action="store_true", help="do not print a line per item")
     audit.add_argument("--provider", choices=PROVIDERS,
                        help="start every dependency in the target file with this provider (default: the file's)")
     validate = sub.add_parser("validate", help="validate checklists; exit 0 when valid, 2 otherwise")
     validate.add_argument("files", nargs="+", type=Path)
+    _file_options(validate)
     sub.add_parser("checks", help="list the registered check types with their parameters")
     imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist skeleton")
     imp.add_argument("markdown", type=Path)
@@ -51,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--phases", help="only defects revealed by these phases, e.g. functional")
     matrix.add_argument("--defects", help="comma-separated defect names (default: all)")
     matrix.add_argument("--out", type=Path, default=Path("reports/out"))
+    _file_options(matrix)
     proxy = sub.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
@@ -58,7 +97,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_early()  # also when run as `python -m readiness_harness.cli`; the `harness` command did it already
     args = _parser().parse_args(argv)
+    if getattr(args, "max_file_mb", None) is not None:
+        os.environ[MAX_FILE_VARIABLE] = str(args.max_file_mb)  # read by every document loader
     registry = default_registry()
     if args.command == "audit":
         return _audit(args, registry)
@@ -89,12 +131,12 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
         checklist=args.checklist, out_dir=args.out, target=args.target, base_url=args.base_url,
         attestations=args.attestations, waivers=args.waivers, phases=phases,
         only=frozenset(i.strip() for i in args.only.split(",")) if args.only else None, concurrency=args.concurrency,
-        listeners=standard_listeners(console=not args.quiet),
+        listeners=standard_listeners(console=not args.quiet), allow_outside_paths=args.allow_outside_paths,
     )
     try:
         outcome = asyncio.run(run_audit(options, registry))
     except ChecklistError as exc:
-        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        print(f"harness: {exc.total} problem(s):\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except TargetError as exc:
         print(f"harness: {exc}", file=sys.stderr)
@@ -118,7 +160,7 @@ def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
         result = asyncio.run(run_matrix(args.checklist, expectations, registry, out_dir=args.out, phases=phases,
                                         only_defects=defects))
     except ChecklistError as exc:
-        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        print(f"harness: {exc.total} problem(s):\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     print("\n" + render_table(result))
     print(f"written: {args.out / 'sensitivity.json'}")
@@ -132,9 +174,11 @@ def _validate(files: list[Path], registry: Registry) -> int:
             loaded = load_checklist(file, registry)
         except ChecklistError as exc:
             failed = True
-            print(f"{file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            print(f"{file}: {exc.total} problem(s)", file=sys.stderr)
             for problem in exc.problems:
                 print(f"  {problem}", file=sys.stderr)
+            if exc.omitted:
+                print(f"  ... and {exc.omitted} more problem(s), not listed", file=sys.stderr)
             continue
         print(f"{file}: valid ({len(loaded.checklist.items())} items)")
     return EXIT_USAGE if failed else 0

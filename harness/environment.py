@@ -14,6 +14,15 @@ from readiness_harness.provision import RunningTarget
 from readiness_harness.signoffs import SignOffBook
 
 
+def checklist_tree(folder: Path) -> Path:
+    """The top of the repository (a folder holding ``.git``) that contains ``folder``, else ``folder``."""
+    folder = folder.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
 @dataclass
 class AuditEnvironment:
     """Shared by every check of one audit; implements ``contract.context.Audit``."""
@@ -30,6 +39,18 @@ class AuditEnvironment:
     results: dict[str, ItemResult] = field(default_factory=dict)
     prometheus_server: Prometheus | None = None
     prometheus_missing: str = "no Prometheus service in this audit"
+    allow_outside_paths: bool = False
+
+    @property
+    def path_roots(self) -> tuple[Path, ...] | None:
+        """Where files named in the checklist may be: the checklist's tree (the repository holding it, or
+        its folder outside a repository) and this run's own folders; anywhere with ``--allow-outside-paths``."""
+        if self.allow_outside_paths:
+            return None
+        roots = [checklist_tree(self.checklist_dir), self.run_dir.resolve()]
+        if self.target.work_dir is not None:
+            roots.append(self.target.work_dir.resolve())
+        return tuple(roots)
 
     def finished(self, item_id: str) -> ItemResult | None:
         """The result of an item that already finished in this audit."""

@@ -39,7 +39,7 @@ def test_primary_down_passes_and_records_a_timeline(scenario_checklist, tmp_path
     assert [e.event for e in timeline.events] == ["steady state probes", "inject", "during fault probes",
                                                   "rollback", "recovered"]
     assert timeline.recovered_after_s is not None and "recovery_s" in item.measurements
-    assert outcome.record.environment["toxiproxy"].startswith("embedded")
+    assert outcome.record.environment.toxiproxy.startswith("embedded")
 
 
 def test_no_fallback_fails_and_still_rolls_back(scenario_checklist, tmp_path, external_toxiproxy):
