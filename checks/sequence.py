@@ -34,7 +34,7 @@ class Step(BaseModel):
     same_json: list[str] = Field(default_factory=list, description="JSON paths equal across repeated responses")
     until: ResponseExpect | None = None
     poll_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    poll_interval_s: float = Field(default=0.2, gt=0)
+    poll_interval_s: float = Field(default=0.2, gt=0, le=60)
 
 
 class SequenceParams(BaseModel):

@@ -24,7 +24,7 @@ class ShutdownParams(BaseModel):
     signal_after_ms: int = Field(default=300, ge=0, le=60_000)
     signal: str = "SIGTERM"
     expect_status: int = 200
-    exit_within_s: float = Field(default=15.0, gt=0)
+    exit_within_s: float = Field(default=15.0, gt=0, le=600)
 
 
 async def run_shutdown(params: ShutdownParams, ctx: CheckContext) -> Result:

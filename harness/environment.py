@@ -10,8 +10,11 @@ from readiness_harness.contract.context import Prometheus, PrometheusUnavailable
 from readiness_harness.contract.evidence import Window
 from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import Capability
+from readiness_harness.loadtests import locustfiles
 from readiness_harness.provision import RunningTarget
 from readiness_harness.signoffs import SignOffBook
+
+BUNDLED_LOCUSTFILES = Path(locustfiles.__file__).resolve().parent
 
 
 def checklist_tree(folder: Path) -> Path:
@@ -44,10 +47,11 @@ class AuditEnvironment:
     @property
     def path_roots(self) -> tuple[Path, ...] | None:
         """Where files named in the checklist may be: the checklist's tree (the repository holding it, or
-        its folder outside a repository) and this run's own folders; anywhere with ``--allow-outside-paths``."""
+        its folder outside a repository), this run's own folders and the locustfiles shipped with the harness;
+        anywhere with ``--allow-outside-paths``."""
         if self.allow_outside_paths:
             return None
-        roots = [checklist_tree(self.checklist_dir), self.run_dir.resolve()]
+        roots = [checklist_tree(self.checklist_dir), self.run_dir.resolve(), BUNDLED_LOCUSTFILES]
         if self.target.work_dir is not None:
             roots.append(self.target.work_dir.resolve())
         return tuple(roots)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,12 +128,28 @@ def _validate_params(
     problems: Problems,
 ) -> Any:
     try:
-        return model.model_validate(raw)
+        params = model.model_validate(raw)
     except ValidationError as exc:
         found = problems_from(exc, model=model, file=file, lines=lines, data=raw, prefix=where, limit=problems.room)
         problems.extend(_with_call_keys(p, model, where) for p in found)
         problems.count(exc.error_count() - len(found))
         return None
+    bad = [(*where, *path) for path in non_finite(params.model_dump())]
+    for path in bad:  # "nan" or "inf" written as text: pydantic reads it as a float, no comparison holds
+        problems.add(Problem(file, lines.line(path), format_path(path), "not a finite number",
+                             "Write a number."))
+    return None if bad else params
+
+
+def non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Paths of every NaN or infinite float inside a dumped model."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite(v, (*path, k))]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in non_finite(v, (*path, i))]
+    return []
 
 
 def _with_call_keys(problem: Problem, model: type[BaseModel], where: tuple[str | int, ...]) -> Problem:

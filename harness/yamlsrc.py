@@ -10,6 +10,7 @@ laughs) is refused with its line. Reader, scanner and constructor errors (a NUL 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -113,43 +114,53 @@ def parse(text: str, filename: str) -> tuple[Any, LineMap]:
 
 def measure(root: yaml.Node) -> None:
     """Walk the node graph once, iteratively: refuse cycles, depth over MAX_DEPTH, and aliases that
-    expand the document by more than ALIAS_BUDGET nodes (each shared node is measured once)."""
-    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded node count, height)
-    on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, list[yaml.Node]]] = [(root, _children(root))]
-    on_path.add(id(root))
+    expand the document by more than ALIAS_BUDGET nodes (a shared node is walked once, then its
+    expanded size and height are reused)."""
+    if isinstance(root, yaml.ScalarNode):
+        return
+    known: dict[int, tuple[int, int]] = {}  # id(collection node) -> (expanded node count, height)
+    on_path = {id(root)}
+    visited = 1
+    stack: list[list[Any]] = [[root, _children(root), 1, 0]]  # node, children, expanded size, children's height
     while stack:
-        node, pending = stack[-1]
-        if pending:
-            child = pending.pop()
-            if id(child) in sizes:
-                continue
-            if id(child) in on_path:
+        frame = stack[-1]
+        child = next(frame[1], None)
+        if child is not None:
+            if isinstance(child, yaml.ScalarNode):
+                visited += 1
+                frame[2] += 1
+                frame[3] = frame[3] or 1
+            elif (seen := known.get(id(child))) is not None:
+                frame[2] += seen[0]
+                frame[3] = max(frame[3], seen[1])
+            elif id(child) in on_path:
                 raise _Refused("an alias refers to the node that contains it (a recursive alias or a "
                                "self-merge); aliases must point to finished nodes", child.start_mark)
-            if len(stack) >= MAX_DEPTH:
+            elif len(stack) >= MAX_DEPTH:
                 raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", child.start_mark)
-            on_path.add(id(child))
-            stack.append((child, _children(child)))
+            else:
+                visited += 1
+                on_path.add(id(child))
+                stack.append([child, _children(child), 1, 0])
             continue
         stack.pop()
+        node, _, size, below = frame
         on_path.discard(id(node))
-        counts = [sizes[id(c)] for c in _children(node)]
-        size, height = 1 + sum(c[0] for c in counts), 1 + max((c[1] for c in counts), default=0)
-        sizes[id(node)] = (size, height)
-        if len(stack) + height > MAX_DEPTH:
+        known[id(node)] = (size, below + 1)
+        if len(stack) + below + 1 > MAX_DEPTH:
             raise _Refused(f"nesting deeper than {MAX_DEPTH} levels once aliases are expanded", node.start_mark)
-        if size - len(sizes) > ALIAS_BUDGET:
+        if size - visited > ALIAS_BUDGET:
             raise _Refused(f"aliases expand the document by more than {ALIAS_BUDGET:,} nodes "
                            "(an alias bomb?); write the values out or use fewer aliases", node.start_mark)
+        if stack:
+            stack[-1][2] += size
+            stack[-1][3] = max(stack[-1][3], below + 1)
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
+        return iter(node.value)
+    return (part for pair in node.value for part in pair)
 
 
 _NON_FINITE = {".nan", ".inf", "+.inf", "-.inf"}

@@ -110,6 +110,9 @@ NUMBERS = {
     "string exclusive": ("check: {type: http, path: /health}", "check: {type: http, path: /health, exclusive: 1}"),
     "endless default": ("  title: Demo\n", "  title: Demo\n  default_timeout: 1e12\n"),
     "boolean concurrency": ("  title: Demo\n", "  title: Demo\n  concurrency: true\n"),
+    "nan as text in params": ("check: {type: http, path: /health}",
+                              "check: {type: http, path: /health, expect: {max_latency_ms: 'nan'}}"),
+    "endless shutdown wait": ("check: {type: http, path: /health}", "check: {type: shutdown, exit_within_s: 1e9}"),
 }
 
 
