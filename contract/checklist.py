@@ -38,7 +38,7 @@ class SourceRef(_UserModel):
     """Where an item came from in a source checklist, in the source's own words."""
 
     file: str
-    line: int | None = Field(default=None, ge=1)
+    line: int | None = None
     text: str = ""
 
 

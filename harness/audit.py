@@ -169,7 +169,7 @@ async def _run(target: RunningTarget, audit: _Plan, state: AuditState, listener:
                 and (options.only is None or p.item.id in options.only)
                 and (options.phases is None or p.phase in options.phases)]
     env = AuditEnvironment(target=target, run_dir=audit.run_dir, checklist_dir=audit.loaded.directory,
-                           signoffs=audit.book, notes=state.notes, allow_outside_paths=options.allow_outside_paths,
+                           signoffs=audit.book, notes=state.notes, confine_paths=not options.allow_outside_paths,
                            needs=frozenset(n for p in selected if p.check_type for n in p.check_type.needs))
     runner = Runner(env, listener=listener,
                     concurrency=options.concurrency or audit.loaded.checklist.meta.concurrency,

@@ -97,7 +97,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    install_early()  # also when run as `python -m readiness_harness.cli`; the `harness` command did it already
     args = _parser().parse_args(argv)
     if getattr(args, "max_file_mb", None) is not None:
         os.environ[MAX_FILE_VARIABLE] = str(args.max_file_mb)  # read by every document loader
@@ -211,4 +210,5 @@ def _list_checks(registry: Registry) -> int:
 
 
 if __name__ == "__main__":
+    install_early()  # `python -m readiness_harness.cli`; the `harness` command installs them before any import
     sys.exit(main())

@@ -42,14 +42,14 @@ class AuditEnvironment:
     results: dict[str, ItemResult] = field(default_factory=dict)
     prometheus_server: Prometheus | None = None
     prometheus_missing: str = "no Prometheus service in this audit"
-    allow_outside_paths: bool = False
+    confine_paths: bool = False  # an audit confines them unless the user passed --allow-outside-paths
 
     @property
     def path_roots(self) -> tuple[Path, ...] | None:
-        """Where files named in the checklist may be: the checklist's tree (the repository holding it, or
-        its folder outside a repository), this run's own folders and the locustfiles shipped with the harness;
-        anywhere with ``--allow-outside-paths``."""
-        if self.allow_outside_paths:
+        """Where files named in the checklist may be, when confined: the checklist's tree (the repository
+        holding it, or its folder outside a repository), this run's own folders and the locustfiles shipped
+        with the harness."""
+        if not self.confine_paths:
             return None
         roots = [checklist_tree(self.checklist_dir), self.run_dir.resolve(), BUNDLED_LOCUSTFILES]
         if self.target.work_dir is not None:

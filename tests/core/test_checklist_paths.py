@@ -79,7 +79,7 @@ def test_the_tree_is_the_repository_holding_the_checklist():
 
 def test_the_run_folders_are_inside_the_allowed_roots(tmp_path):
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path / "run",
-                           checklist_dir=tmp_path / "project")
+                           checklist_dir=tmp_path / "project", confine_paths=True)
     ctx = CheckContext(audit=env, item_id="x", timeout_s=5)
     assert ctx.resolve(str(tmp_path / "run" / "artifact.txt")) == tmp_path / "run" / "artifact.txt"
     with pytest.raises(PathOutsideChecklist):

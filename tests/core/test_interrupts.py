@@ -48,7 +48,7 @@ def test_a_signal_in_the_first_instants_exits_130_without_a_traceback(tmp_path, 
         handled += 1
         assert harness.returncode == 130, (delay, harness.returncode, stderr[-2000:])
         assert "Traceback" not in stderr, stderr[-2000:]
-    assert handled >= 3, "the handlers were not installed in the first instants"
+    assert handled >= 2, "the handlers were not installed in the first instants"
 
 
 def _interrupt_in_teardown(tmp_path: Path, count: int) -> tuple[int, str, Path, int]:
