@@ -7,6 +7,9 @@ answers an error, ``ToxiproxyUnreachable`` when it does not answer at all::
     async with ToxiproxyClient("http://127.0.0.1:8474", timeout=5.0) as toxiproxy:
         proxy = await toxiproxy.create_proxy("db", upstream="127.0.0.1:5432")
         await toxiproxy.add_toxic("db", type="latency", attributes={"latency": 100})
+
+``names`` maps the proxy names a caller uses to the names on the server: an audit's proxies carry a
+run-unique prefix there (``<run id>.db``) while checklists keep saying ``db``.
 """
 
 from __future__ import annotations
@@ -52,8 +55,10 @@ class ToxiproxyClient:
         *,
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._names = dict(names or {})
         # trust_env=False: HTTP(S)_PROXY, ALL_PROXY or NO_PROXY in the environment must never
         # route control API calls anywhere but ``url`` (nor pick up .netrc credentials).
         self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, transport=transport, trust_env=False)
@@ -111,7 +116,7 @@ class ToxiproxyClient:
         return Proxy.from_json(await self._request("POST", "/proxies", payload))
 
     async def get_proxy(self, name: str) -> Proxy:
-        return Proxy.from_json(await self._request("GET", _proxy_path(name)))
+        return Proxy.from_json(await self._request("GET", self._proxy_path(name)))
 
     async def update_proxy(
         self,
@@ -124,10 +129,10 @@ class ToxiproxyClient:
         """Change only the fields given; the server merges them over the current ones."""
         fields = {"enabled": enabled, "listen": listen, "upstream": upstream}
         payload = {key: value for key, value in fields.items() if value is not None}
-        return Proxy.from_json(await self._request("POST", _proxy_path(name), payload))
+        return Proxy.from_json(await self._request("POST", self._proxy_path(name), payload))
 
     async def delete_proxy(self, name: str) -> None:
-        await self._request("DELETE", _proxy_path(name))
+        await self._request("DELETE", self._proxy_path(name))
 
     async def populate(self, proxies: Iterable[ProxySpec | Mapping[str, Any]]) -> list[Proxy]:
         """Create or replace proxies in one call; unchanged ones are kept as they are."""
@@ -138,7 +143,7 @@ class ToxiproxyClient:
     # -- toxics ------------------------------------------------------------------------
 
     async def list_toxics(self, proxy: str) -> list[Toxic]:
-        data = await self._request("GET", f"{_proxy_path(proxy)}/toxics")
+        data = await self._request("GET", f"{self._proxy_path(proxy)}/toxics")
         return [Toxic.from_json(toxic) for toxic in data]
 
     async def add_toxic(
@@ -159,10 +164,10 @@ class ToxiproxyClient:
         }
         if name is not None:
             payload["name"] = name
-        return Toxic.from_json(await self._request("POST", f"{_proxy_path(proxy)}/toxics", payload))
+        return Toxic.from_json(await self._request("POST", f"{self._proxy_path(proxy)}/toxics", payload))
 
     async def get_toxic(self, proxy: str, name: str) -> Toxic:
-        return Toxic.from_json(await self._request("GET", _toxic_path(proxy, name)))
+        return Toxic.from_json(await self._request("GET", self._toxic_path(proxy, name)))
 
     async def update_toxic(
         self,
@@ -176,18 +181,18 @@ class ToxiproxyClient:
         payload: dict[str, Any] = {"attributes": dict(attributes or {})}
         if toxicity is not None:
             payload["toxicity"] = toxicity
-        return Toxic.from_json(await self._request("POST", _toxic_path(proxy, name), payload))
+        return Toxic.from_json(await self._request("POST", self._toxic_path(proxy, name), payload))
 
     async def remove_toxic(self, proxy: str, name: str) -> None:
-        await self._request("DELETE", _toxic_path(proxy, name))
+        await self._request("DELETE", self._toxic_path(proxy, name))
+
+    def _proxy_path(self, name: str) -> str:
+        return f"/proxies/{quote(self._names.get(name, name), safe='')}"
+
+    def _toxic_path(self, proxy: str, name: str) -> str:
+        return f"{self._proxy_path(proxy)}/toxics/{quote(name, safe='')}"
 
 
-def _proxy_path(name: str) -> str:
-    return f"/proxies/{quote(name, safe='')}"
-
-
-def _toxic_path(proxy: str, name: str) -> str:
-    return f"{_proxy_path(proxy)}/toxics/{quote(name, safe='')}"
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -22,11 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, CheckContext, PrometheusUnavailable
 from readiness_harness.contract.crossref import CrossrefContext, Finding
 from readiness_harness.contract.evidence import Observation, Text
-from readiness_harness.contract.redaction import cut
+from readiness_harness.contract.redaction import cut, redact_text
 from readiness_harness.contract.registry import Capability, Registry
 from readiness_harness.contract.result import Result
 
 PROMTOOL_TIMEOUT_S = 60.0
+QUOTED_LINES, QUOTED_CHARS = 20, 2000  # promtool echoes the lines it cannot parse: quote little of them
 
 
 class AlertRulesParams(BaseModel):
@@ -76,10 +77,19 @@ async def run_alert_rules(params: AlertRulesParams, ctx: CheckContext) -> Result
         return Result.error(str(exc))
     for title, (code, output) in runs:
         observations.append(Observation(label=title, observed=f"exit {code}", expected="exit 0", ok=code == 0))
-        evidence.append(Text(title=title, body=cut(output.strip() or "(no output)")))
+        evidence.append(Text(title=title, body=quoted(output, ctx.secret_values)))
     if all(o.ok for o in observations) and params.load:
         observations.append(await _load(ctx, rules, params.for_cap_s))
     return Result.from_observations(observations, *evidence, ok_message=_summary(params, rules))
+
+
+def quoted(output: str, secrets: set[str]) -> str:
+    """Tool output as evidence: secrets redacted, at most QUOTED_LINES lines and QUOTED_CHARS characters."""
+    lines = redact_text(output.strip(), secrets).splitlines() or ["(no output)"]
+    kept = "\n".join(lines[:QUOTED_LINES])
+    if len(lines) > QUOTED_LINES:
+        kept += f"\n… [{len(lines) - QUOTED_LINES} more lines cut]"
+    return cut(kept, QUOTED_CHARS)
 
 
 async def _load(ctx: CheckContext, rules: Path, for_cap_s: float | None) -> Observation:

@@ -46,7 +46,7 @@ class Step(BaseModel):
     same_json: list[JsonPath] = Field(default_factory=list, description="JSON paths equal across repeated responses")
     until: ResponseExpect | None = Field(default=None, description="poll the request until its answer matches this")
     poll_timeout_s: float = Field(default=10.0, gt=0, le=300, description="give up polling after this many seconds")
-    poll_interval_s: float = Field(default=0.2, gt=0, description="pause between polls")
+    poll_interval_s: float = Field(default=0.2, gt=0, le=60, description="pause between polls")
 
 
 class SequenceParams(BaseModel):

@@ -26,7 +26,7 @@ class ShutdownParams(BaseModel):
                                  description="send the signal this long after the request left")
     signal: str = Field(default="SIGTERM", description="the signal's name")
     expect_status: int = Field(default=200, description="the status the in-flight request must still get")
-    exit_within_s: float = Field(default=15.0, gt=0,
+    exit_within_s: float = Field(default=15.0, gt=0, le=600,
                                  description="the process must exit within this many seconds of the signal")
 
 

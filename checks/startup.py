@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.contract.context import CheckContext
@@ -24,7 +20,7 @@ class StartupParams(BaseModel):
     unset: list[str] = Field(default_factory=list, description="variables removed from the environment")
     set: dict[str, str] = Field(default_factory=dict, description="variables given a bad value")
     expect_mentions: list[str] = Field(min_length=1, description="texts the start-up error must contain")
-    within_s: float = Field(default=20.0, gt=0, description="it must exit within this many seconds")
+    within_s: float = Field(default=20.0, gt=0, le=600, description="it must exit within this many seconds")
 
 
 async def run_startup(params: StartupParams, ctx: CheckContext) -> Result:
@@ -32,22 +28,19 @@ async def run_startup(params: StartupParams, ctx: CheckContext) -> Result:
     template = ctx.target.process(params.process)
     env = {k: v for k, v in template.env.items() if k not in params.unset}
     env.update(ctx.expand(params.set))
-    proc = await asyncio.create_subprocess_exec(
-        *template.command, env=env, cwd=template.cwd, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-    try:
-        output, _ = await asyncio.wait_for(proc.communicate(), params.within_s)
-    except TimeoutError:
-        os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        return Result.failed(f"the service kept running for {params.within_s:g} s with a broken configuration")
-    text = redact_text(output.decode(errors="replace"), ctx.secret_values)
-    observations = [Observation(label="exit code", observed=proc.returncode, expected="non-zero",
-                                ok=proc.returncode != 0)]
+    # The copy is the target's own kind of process: ledgered from its first instant and stopped when this
+    # block exits, whether the check ends, times out or the audit is interrupted.
+    async with ctx.target.process_copy(params.process, env=env, label=f"startup check {ctx.item_id}") as copy:
+        code = await copy.wait_exit(params.within_s)
+        if code is None:
+            return Result.failed(f"the service kept running for {params.within_s:g} s with a broken configuration")
+        output = copy.log_tail(200)
+    text = redact_text("\n".join(output), ctx.secret_values)
+    observations = [Observation(label="exit code", observed=code, expected="non-zero", ok=code != 0)]
     observations += [Observation(label=f"error mentions {m!r}", observed=m in text, expected=True, ok=m in text)
                      for m in params.expect_mentions]
     return Result.from_observations(observations, LogExcerpt(title="start-up output", lines=text.splitlines()[-15:]),
-                                    ok_message=f"refused to start (exit {proc.returncode}) naming the variable")
+                                    ok_message=f"refused to start (exit {code}) naming the variable")
 
 
 def crossref(params: StartupParams, ctx: CrossrefContext) -> list[Finding]:

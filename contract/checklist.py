@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +24,10 @@ class Severity(StrEnum):
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+MAX_TIMEOUT_S = 86_400.0  # one item may run a day-long soak test; more is a typo (1e12) or an audit that never ends
+
+Seconds = Annotated[float, Field(strict=True, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)]
+"""A duration a user writes: a finite number of seconds (not a boolean, not a string), at most a day."""
 
 
 class _UserModel(BaseModel):
@@ -46,8 +50,8 @@ class CheckCall(_UserModel):
     """
 
     type: str
-    timeout: float | None = Field(default=None, gt=0)
-    exclusive: bool = False
+    timeout: Seconds | None = None
+    exclusive: bool = Field(default=False, strict=True)
     params: BaseModel | None = None
 
 
@@ -119,8 +123,8 @@ class Meta(_UserModel):
     attestations: str | None = None
     waivers: str | None = None
     signoff: SignOffRoles = Field(default_factory=SignOffRoles)
-    concurrency: int = Field(default=8, ge=1, le=64)
-    default_timeout: float = Field(default=30.0, gt=0)
+    concurrency: int = Field(default=8, ge=1, le=64, strict=True)
+    default_timeout: Seconds = 30.0
 
 
 class Checklist(_UserModel):

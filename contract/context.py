@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +28,10 @@ PROMETHEUS_INSTALL_HINT = ("install Debian's prometheus package (apt-get install
 
 class PrometheusUnavailable(HarnessError):
     """No Prometheus is running for this audit, or it never became ready."""
+
+
+class PathOutsideChecklist(HarnessError):
+    """A path in the checklist resolves outside the folders an audit may read (``--allow-outside-paths``)."""
 
 
 class ProcessHandle(Protocol):
@@ -54,6 +59,10 @@ class ProcessHandle(Protocol):
 
     def log_since(self, offset: int) -> list[str]: ...
 
+    async def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit code once the process ends by itself, or None while it still runs after ``timeout_s``."""
+        ...
+
 
 class FaultLedger(Protocol):
     """The on-disk record of every fault injected, written before the fault exists."""
@@ -70,12 +79,17 @@ class FaultLedger(Protocol):
 
 
 class FaultProxies(Protocol):
-    """The Toxiproxy of this audit: its API URL, which server it is, and the proxies the target has."""
+    """The Toxiproxy of this audit: its API URL, which server it is, and the proxies the target has.
+
+    ``names`` are the names checklists use; ``server_names`` maps each to its name on the server (a
+    run-unique prefix keeps audits that share one Toxiproxy apart): give it to the client as ``names=``.
+    """
 
     url: str
     kind: str
     version: str
     names: list[str]
+    server_names: dict[str, str]
 
 
 class Target(Protocol):
@@ -107,6 +121,12 @@ class Target(Protocol):
 
     async def restart(self, name: str) -> float: ...
 
+    def process_copy(self, name: str, *, env: dict[str, str], label: str) -> AbstractAsyncContextManager[ProcessHandle]:
+        """Start another copy of the target's process ``name`` (same command and folder) with ``env``;
+        the copy is in the run's ledger from its first instant and stopped when the context exits,
+        whatever happened (an error, a timeout, a cancelled audit). ``label`` names it in logs and ledger."""
+        ...
+
 
 class Prometheus(Protocol):
     """The audit's own Prometheus, scraping the target."""
@@ -132,6 +152,11 @@ class Audit(Protocol):
     run_dir: Path
     checklist_dir: Path
     windows: dict[str, Window]
+
+    @property
+    def path_roots(self) -> tuple[Path, ...] | None:
+        """The folders files named in the checklist must resolve into (None: anywhere, as the user allowed)."""
+        ...
 
     @property
     def target(self) -> Target: ...
@@ -194,8 +219,16 @@ class CheckContext:
         return path
 
     def resolve(self, relative: str) -> Path:
-        """A path written in the checklist, relative to the checklist's folder."""
-        return (self.audit.checklist_dir / relative).resolve()
+        """A path written in the checklist, relative to the checklist's folder. Symbolic links are followed;
+        a path that ends up outside ``audit.path_roots`` raises PathOutsideChecklist, so a checklist
+        cannot copy ``/etc/shadow`` or a home folder's keys into a report."""
+        path = (self.audit.checklist_dir / relative).resolve()
+        roots = self.audit.path_roots
+        if roots is not None and not any(path.is_relative_to(root) for root in roots):
+            raise PathOutsideChecklist(
+                f"'{relative}' resolves outside the checklist's folder tree ({roots[0]}); files named in a "
+                "checklist must be inside it (the audit's --allow-outside-paths lifts this)")
+        return path
 
     def prometheus(self) -> Prometheus:
         """The audit's Prometheus; raises PrometheusUnavailable saying why there is none."""

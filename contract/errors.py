@@ -35,11 +35,18 @@ class Problem:
 
 
 class ChecklistError(HarnessError):
-    """A user-written file is invalid; ``problems`` lists everything found in it."""
+    """A user-written file is invalid; ``problems`` lists what was found in it, up to a limit, and
+    ``omitted`` counts the problems found beyond it."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, omitted: int = 0) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        self.omitted = omitted
+        more = [f"... and {omitted} more problem(s), not listed"] if omitted else []
+        super().__init__("\n".join([*(str(p) for p in problems), *more]))
+
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.omitted
 
 
 class TargetError(HarnessError):

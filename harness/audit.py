@@ -5,7 +5,8 @@ its options name; the journal, the report writer and the console are such listen
 CLI. The record is complete (verdict, diff, notes) before any listener sees it.
 
 Interrupts (SIGINT, SIGTERM) cancel the work; teardown still runs and a partial record is handed
-to the listeners from what finished.
+to the listeners from what finished. The handlers stay until the listeners are done: a second signal
+during teardown or rendering is acknowledged and ignored (``interrupts.during_audit``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from readiness_harness.crossref import named_target, raise_for_references
 from readiness_harness.diff import diff_against_previous
 from readiness_harness.environment import AuditEnvironment
 from readiness_harness.fingerprint import fingerprint
+from readiness_harness.interrupts import during_audit
 from readiness_harness.loader import LoadedChecklist, load_checklist
 from readiness_harness.outcome import EXIT_INTERRUPTED, AuditOutcome, AuditState, build_record, exit_code
 from readiness_harness.provision import RunningTarget, external_target, provisioned
@@ -55,6 +55,7 @@ class AuditOptions:
     concurrency: int | None = None
     environ: dict[str, str] | None = None
     listeners: tuple[AuditListener, ...] = ()
+    allow_outside_paths: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,15 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
     ledger = Ledger(ledger_dir, audit.run_id)
     started, started_mono = dt.datetime.now(dt.UTC), time.monotonic()
     work = asyncio.ensure_future(_provision_and_run(audit, state, ledger, listeners))
-    with _interrupts(work, state):
+
+    def stop(name: str) -> bool:
+        if work.done():
+            return False  # the work is over: the report is being written
+        state.interrupted = state.interrupted or name
+        work.cancel()
+        return True
+
+    with during_audit(stop):
         try:
             await work
         except asyncio.CancelledError:
@@ -147,7 +156,7 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
         except TargetError as exc:
             state.target_error = str(exc)
         finally:
-            ledger.close(clean=True)
+            state.notes += _close_ledger(ledger)
         record = build_record(audit.loaded, audit.planned, state, audit.run_id, started,
                               time.monotonic() - started_mono)
         record.signoffs = audit.book.signoff_records()
@@ -163,9 +172,14 @@ async def _provision_and_run(audit: _Plan, state: AuditState, ledger: Ledger, li
         await _run(external, audit, state, listener)
         return
     spec, base_dir = audit.target
-    async with provisioned(spec, base_dir=base_dir, log_dir=audit.run_dir / "logs", environ=audit.options.environ,
-                           ledger=ledger) as target:
-        await _run(target, audit, state, listener)
+    target: RunningTarget | None = None
+    try:
+        async with provisioned(spec, base_dir=base_dir, log_dir=audit.run_dir / "logs",
+                               environ=audit.options.environ, ledger=ledger, run_id=audit.run_id) as target:
+            await _run(target, audit, state, listener)
+    finally:
+        if target is not None:
+            state.notes += [f"Teardown: {problem}" for problem in target.teardown_problems]
 
 
 async def _run(target: RunningTarget, audit: _Plan, state: AuditState, listener: AuditListener) -> None:
@@ -177,7 +191,7 @@ async def _run(target: RunningTarget, audit: _Plan, state: AuditState, listener:
                 and (options.only is None or p.item.id in options.only)
                 and (options.phases is None or p.phase in options.phases)]
     env = AuditEnvironment(target=target, run_dir=audit.run_dir, checklist_dir=audit.loaded.directory,
-                           signoffs=audit.book, notes=state.notes,
+                           signoffs=audit.book, notes=state.notes, confine_paths=not options.allow_outside_paths,
                            needs=frozenset(n for p in selected if p.check_type for n in p.check_type.needs))
     runner = Runner(env, listener=listener,
                     concurrency=options.concurrency or audit.loaded.checklist.meta.concurrency,
@@ -188,23 +202,11 @@ async def _run(target: RunningTarget, audit: _Plan, state: AuditState, listener:
         await runner.run(audit.planned)
 
 
-@contextmanager
-def _interrupts(work: asyncio.Future[None], state: AuditState) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    installed = []
-
-    def interrupt(name: str) -> None:
-        state.interrupted = state.interrupted or name
-        work.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, interrupt, sig.name)
-            installed.append(sig)
-        except (RuntimeError, ValueError, NotImplementedError):
-            pass  # not the main thread: the caller handles interrupts
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+def _close_ledger(ledger: Ledger) -> list[str]:
+    """Close the run's ledger: deleted when everything it recorded was undone, kept (for the next run to
+    finish the job) when teardown left something behind, which the report then says."""
+    left = ledger.close()
+    if not left:
+        return []
+    return [f"Teardown left {', '.join(left)}; the ledger {ledger.path.name} is kept and the next audit "
+            "removes them."]

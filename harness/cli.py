@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from readiness_harness.audit import AuditOptions, run_audit
@@ -18,7 +18,9 @@ from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.crossref import named_target, raise_for_references, shown
 from readiness_harness.dependencies import PROVIDER_VARIABLE
 from readiness_harness.dependencies.models import PROVIDERS
+from readiness_harness.documents import MAX_FILE_VARIABLE
 from readiness_harness.init import add_init_parser, run_init
+from readiness_harness.interrupts import install_early
 from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
 from readiness_harness.outcome import EXIT_CODES_HELP, EXIT_ENVIRONMENT, EXIT_USAGE
@@ -27,6 +29,37 @@ from readiness_harness.signoff_cli import add_commands as add_signoff_commands
 from readiness_harness.signoff_cli import run_command as run_signoff_command
 from readiness_harness.target import load_target
 from readiness_harness.validation import suggest
+
+MAX_CONCURRENCY = 64  # as a checklist's `concurrency:` allows
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1024 (MB)")
+    return value
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-file-mb", type=_megabytes, metavar="MB",
+                        help=f"refuse checklist, target and sign-off files larger than this (default 8; "
+                             f"also {MAX_FILE_VARIABLE})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--waivers", type=Path, help="waivers file (default: the checklist's)")
     audit.add_argument("--phases", help="comma-separated phases to run: functional,load,fault (default all)")
     audit.add_argument("--only", help="comma-separated item ids to run; the rest are skipped")
-    audit.add_argument("--concurrency", type=int, help="functional checks in flight at once (default 8)")
+    audit.add_argument("--concurrency", type=_bounded_int(1, MAX_CONCURRENCY),
+                       help=f"functional checks in flight at once, 1 to {MAX_CONCURRENCY} (default: the checklist's)")
+    audit.add_argument("--allow-outside-paths", action="store_true",
+                       help="let checks read files outside the checklist's folder tree (its repository)")
+    _file_options(audit)
     audit.add_argument("--quiet", action="store_true", help="do not print a line per item")
     audit.add_argument("--provider", choices=PROVIDERS,
                        help="start every dependency in the target file with this provider (default: the file's)")
@@ -57,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     checks.add_argument("--markdown", action="store_true", help="the reference page of every type (docs/checks.md)")
     checks.add_argument("--schema", choices=("checklist", "target"), help="the JSON Schema of checklist or target "
                         "files (schemas/)")
+    _file_options(validate)
     add_init_parser(sub)
     imp = sub.add_parser("import", help="turn a Markdown readiness checklist into a checklist, pre-filled from "
                          "what its claims state")
@@ -72,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--defects", help="comma-separated defect names (default: all)")
     matrix.add_argument("--out", type=Path, default=Path("reports/out"))
     add_signoff_commands(sub)
+    _file_options(matrix)
     proxy = sub.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
@@ -82,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in SIGNOFF_COMMANDS:
         return run_signoff_command(args)
+    if getattr(args, "max_file_mb", None) is not None:
+        os.environ[MAX_FILE_VARIABLE] = str(args.max_file_mb)  # read by every document loader
     registry = default_registry()
     if args.command == "audit":
         return _audit(args, registry)
@@ -115,11 +156,12 @@ def _audit(args: argparse.Namespace, registry: Registry) -> int:
         attestations=args.attestations, waivers=args.waivers, phases=phases,
         only=frozenset(i.strip() for i in args.only.split(",")) if args.only else None, concurrency=args.concurrency,
         listeners=standard_listeners(console=not args.quiet, environ=os.environ),
+        allow_outside_paths=args.allow_outside_paths,
     )
     try:
         outcome = asyncio.run(run_audit(options, registry))
     except ChecklistError as exc:
-        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        print(f"harness: {exc.total} problem(s):\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except TargetError as exc:
         print(f"harness: {exc}", file=sys.stderr)
@@ -151,7 +193,7 @@ def _sensitivity(args: argparse.Namespace, registry: Registry) -> int:
         result = asyncio.run(run_matrix(args.checklist, expectations, registry, out_dir=args.out, phases=phases,
                                         only_defects=defects))
     except ChecklistError as exc:
-        print(f"harness: {len(exc.problems)} problem(s):\n{exc}", file=sys.stderr)
+        print(f"harness: {exc.total} problem(s):\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     print("\n" + render_table(result))
     print(f"written: {args.out / 'sensitivity.json'}")
@@ -167,9 +209,11 @@ def _validate(files: list[Path], registry: Registry, *, target: Path | None = No
             raise_for_references(loaded, registry, target_file=target_file)
         except ChecklistError as exc:
             failed = True
-            print(f"{file}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            print(f"{file}: {exc.total} problem(s)", file=sys.stderr)
             for problem in exc.problems:
                 print(f"  {problem}", file=sys.stderr)
+            if exc.omitted:
+                print(f"  ... and {exc.omitted} more problem(s), not listed", file=sys.stderr)
             continue
         with_target = f", with {shown(target_file)}" if target_file else ""
         print(f"{file}: valid ({len(loaded.checklist.items())} items{with_target})")
@@ -239,4 +283,5 @@ def _list_checks(registry: Registry) -> int:
 
 
 if __name__ == "__main__":
+    install_early()  # `python -m readiness_harness.cli`; the `harness` command installs them before any import
     sys.exit(main())

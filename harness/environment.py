@@ -10,8 +10,20 @@ from readiness_harness.contract.context import Prometheus, PrometheusUnavailable
 from readiness_harness.contract.evidence import Window
 from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import Capability
+from readiness_harness.loadtests import locustfiles
 from readiness_harness.provision import RunningTarget
 from readiness_harness.signoffs import SignOffBook
+
+BUNDLED_LOCUSTFILES = Path(locustfiles.__file__).resolve().parent
+
+
+def checklist_tree(folder: Path) -> Path:
+    """The top of the repository (a folder holding ``.git``) that contains ``folder``, else ``folder``."""
+    folder = folder.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
 
 
 @dataclass
@@ -30,6 +42,19 @@ class AuditEnvironment:
     results: dict[str, ItemResult] = field(default_factory=dict)
     prometheus_server: Prometheus | None = None
     prometheus_missing: str = "no Prometheus service in this audit"
+    confine_paths: bool = False  # an audit confines them unless the user passed --allow-outside-paths
+
+    @property
+    def path_roots(self) -> tuple[Path, ...] | None:
+        """Where files named in the checklist may be, when confined: the checklist's tree (the repository
+        holding it, or its folder outside a repository), this run's own folders and the locustfiles shipped
+        with the harness."""
+        if not self.confine_paths:
+            return None
+        roots = [checklist_tree(self.checklist_dir), self.run_dir.resolve(), BUNDLED_LOCUSTFILES]
+        if self.target.work_dir is not None:
+            roots.append(self.target.work_dir.resolve())
+        return tuple(roots)
 
     def finished(self, item_id: str) -> ItemResult | None:
         """The result of an item that already finished in this audit."""

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from readiness_harness.contract.checklist import CheckCall, Checklist
-from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.checklist import MAX_TIMEOUT_S, CheckCall, Checklist
+from readiness_harness.contract.errors import Problem
 from readiness_harness.contract.registry import CALL_KEYS, Registry
-from readiness_harness.documents import read_yaml, validate_model
-from readiness_harness.validation import problems_from, suggest
+from readiness_harness.documents import read_yaml
+from readiness_harness.validation import Problems, collect, problems_from, suggest
 from readiness_harness.yamlsrc import LineMap, format_path
 
 UNBOUND = "todo"  # written by `harness import` for an item nobody has bound yet
@@ -35,18 +36,17 @@ class LoadedChecklist:
 
 
 def load_checklist(path: str | Path, registry: Registry) -> LoadedChecklist:
-    """Parse, validate and bind every check's params; raise ChecklistError listing all problems."""
+    """Parse, validate and bind every check's params; raise ChecklistError listing the problems (the
+    first few hundred; the rest are counted)."""
     path = Path(path)
     data, lines, text = read_yaml(path)
     file = str(path)
-    problems: list[Problem] = []
+    problems = Problems()
     calls = _validate_calls(data, registry, file, lines, problems)
-    checklist, structural = validate_model(Checklist, _without_params(data), file=file, lines=lines)
-    problems.extend(structural)
+    checklist = _structure(data, file, lines, problems)
     problems.extend(_duplicate_ids(data, file, lines))
-    if problems:
-        problems.sort(key=lambda p: (p.line or 0, p.path))
-        raise ChecklistError(problems)
+    if problems or checklist is None:
+        raise problems.error()
     for (s, i), call in calls.items():
         checklist.sections[s].items[i].check = call
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -66,58 +66,99 @@ def _item_checks(data: Any) -> list[tuple[int, int, Any]]:
     return out
 
 
+def _structure(data: Any, file: str, lines: LineMap, problems: Problems) -> Checklist | None:
+    """The checklist without params (each check reduced to its call keys), or None with its problems."""
+    stripped = _without_params(data)
+    try:
+        return Checklist.model_validate(stripped)
+    except ValidationError as exc:
+        collect(problems, exc, model=Checklist, file=file, lines=lines, data=stripped)
+        return None
+
+
 def _validate_calls(
-    data: Any, registry: Registry, file: str, lines: LineMap, problems: list[Problem]
+    data: Any, registry: Registry, file: str, lines: LineMap, problems: Problems
 ) -> dict[tuple[int, int], CheckCall]:
     calls = {}
     for s, i, raw in _item_checks(data):
         where = ("sections", s, "items", i, "check")
         if not isinstance(raw, dict):
-            problems.append(Problem(file, lines.line(where), format_path(where), "must be a mapping with a 'type'"))
+            problems.add(Problem(file, lines.line(where), format_path(where), "must be a mapping with a 'type'"))
             continue
         kind = raw.get("type")
         if kind == UNBOUND:
             suggested = raw.get("suggested")
             hint = f"Suggested: {suggested}. " if suggested else ""
-            problems.append(Problem(file, lines.line((*where, "type")), format_path(where),
-                                    "not bound yet (type: todo)",
-                                    f"{hint}Bind it to a check, an `attestation:` or `not_applicable:`."))
+            problems.add(Problem(file, lines.line((*where, "type")), format_path(where),
+                                 "not bound yet (type: todo)",
+                                 f"{hint}Bind it to a check, an `attestation:` or `not_applicable:`."))
             continue
         check_type = registry.get(kind) if isinstance(kind, str) else None
         if check_type is None:
-            known = ", ".join(registry.names())
-            renamed = registry.renamed(str(kind))
-            hint = (f"'{kind}' is now called '{renamed.name}'." if renamed else
-                    (suggest(str(kind), registry.names()) or "") + f" Known types: {known}.")
-            what = "missing required key 'type'" if kind is None else f"unknown check type '{kind}'"
-            problems.append(Problem(file, lines.line((*where, "type")), format_path(where), what, hint.strip()))
+            if problems.full:
+                problems.count(1)  # no suggestion is computed for a problem nobody will read
+            else:
+                problems.add(_unknown_type(kind, registry, file, lines.line((*where, "type")), format_path(where)))
             continue
         params_raw = {k: v for k, v in raw.items() if k not in CALL_KEYS}
-        params, found = _validate_params(check_type.params, params_raw, file, lines, where)
-        problems.extend(found)
-        timeout = raw.get("timeout")
-        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-            problems.append(Problem(file, lines.line((*where, "timeout")), format_path(where),
-                                    f"timeout must be a positive number of seconds, not {timeout!r}"))
-            continue
-        exclusive = raw.get("exclusive", False)
-        if not isinstance(exclusive, bool):
-            problems.append(Problem(file, lines.line((*where, "exclusive")), format_path(where),
-                                    f"exclusive must be true or false, not {exclusive!r}"))
-            continue
-        if params is not None:
-            calls[(s, i)] = CheckCall(type=check_type.name, timeout=timeout, exclusive=exclusive, params=params)
+        params = _validate_params(check_type.params, params_raw, file, lines, where, problems)
+        call = _validate_call_keys(raw, check_type.name, file, lines, where, problems)
+        if params is not None and call is not None:
+            calls[(s, i)] = call.model_copy(update={"params": params})
     return calls
 
 
-def _validate_params(
-    model: type[BaseModel], raw: dict[str, Any], file: str, lines: LineMap, where: tuple[str | int, ...]
-) -> tuple[Any, list[Problem]]:
+def _unknown_type(kind: Any, registry: Registry, file: str, line: int | None, where: str) -> Problem:
+    known = ", ".join(registry.names())
+    renamed = registry.renamed(str(kind))
+    hint = (f"'{kind}' is now called '{renamed.name}'." if renamed else
+            (suggest(str(kind), registry.names()) or "") + f" Known types: {known}.")
+    what = "missing required key 'type'" if kind is None else f"unknown check type '{kind}'"
+    return Problem(file, line, where, what, hint.strip())
+
+
+def _validate_call_keys(raw: dict[str, Any], name: str, file: str, lines: LineMap, where: tuple[str | int, ...],
+                        problems: Problems) -> CheckCall | None:
+    """``timeout`` and ``exclusive`` against the CheckCall model (bounded, finite, typed)."""
+    keys = {k: raw[k] for k in ("timeout", "exclusive") if k in raw}
     try:
-        return model.model_validate(raw), []
+        return CheckCall.model_validate({"type": name, **keys})
     except ValidationError as exc:
-        found = problems_from(exc, model=model, file=file, lines=lines, data=raw, prefix=where)
-        return None, [_with_call_keys(p, model, where) for p in found]
+        for err in exc.errors(include_url=False):
+            key = str(err["loc"][0])
+            what = (f"timeout must be a positive number of seconds (finite, at most {MAX_TIMEOUT_S:g})"
+                    if key == "timeout" else f"{key} must be true or false")
+            problems.add(Problem(file, lines.line((*where, key)), format_path(where), f"{what}, not {raw.get(key)!r}"))
+        return None
+
+
+def _validate_params(
+    model: type[BaseModel], raw: dict[str, Any], file: str, lines: LineMap, where: tuple[str | int, ...],
+    problems: Problems,
+) -> Any:
+    try:
+        params = model.model_validate(raw)
+    except ValidationError as exc:
+        found = problems_from(exc, model=model, file=file, lines=lines, data=raw, prefix=where, limit=problems.room)
+        problems.extend(_with_call_keys(p, model, where) for p in found)
+        problems.count(exc.error_count() - len(found))
+        return None
+    bad = [(*where, *path) for path in non_finite(params.model_dump())]
+    for path in bad:  # "nan" or "inf" written as text: pydantic reads it as a float, no comparison holds
+        problems.add(Problem(file, lines.line(path), format_path(path), "not a finite number",
+                             "Write a number."))
+    return None if bad else params
+
+
+def non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Paths of every NaN or infinite float inside a dumped model."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite(v, (*path, k))]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in non_finite(v, (*path, i))]
+    return []
 
 
 def _with_call_keys(problem: Problem, model: type[BaseModel], where: tuple[str | int, ...]) -> Problem:

@@ -23,11 +23,12 @@ from readiness_harness.contract.events import AuditListener
 from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, RunEnvironment, TargetInfo
 from readiness_harness.contract.result import Result
 from readiness_harness.contract.status import Status
+from readiness_harness.interrupts import EXIT_INTERRUPTED
 from readiness_harness.loader import LoadedChecklist
 from readiness_harness.provision import RunningTarget
 from readiness_harness.runner import PlannedItem, to_item_result
 
-EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 EXIT_NOT_PROVEN = 4
 EXIT_CODES_HELP = """exit codes of `harness audit`:
   0    approved
@@ -37,6 +38,8 @@ EXIT_CODES_HELP = """exit codes of `harness audit`:
   4    not proven: only inconclusive, unattested or skipped items block the verdict; retry, or get
        the missing attestations, instead of treating it as a regression
   130  interrupted"""
+__all__ = ["EXIT_APPROVED", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_NOT_PROVEN", "EXIT_REJECTED", "EXIT_USAGE",
+           "AuditOutcome", "AuditState", "build_record", "exit_code"]
 
 
 @dataclass

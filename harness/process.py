@@ -1,4 +1,5 @@
-"""A process the harness started: its own process group, its log file, and an unconditional stop."""
+"""A process the harness started: its own process group, its log file, its ledger entry, and an
+unconditional stop (a stop signal that cannot be sent still ends in SIGKILL)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import httpx
 
+from readiness_harness.contract.context import FaultLedger
 from readiness_harness.contract.errors import TargetError
 
 
 class ManagedProcess:
+    """One process in its own group; written to ``ledger`` (when given) as soon as it has a pid."""
+
     def __init__(
         self,
         name: str,
@@ -27,14 +31,19 @@ class ManagedProcess:
         log_path: Path,
         stop_signal: str = "SIGTERM",
         grace_s: float = 10.0,
+        ledger: FaultLedger | None = None,
     ) -> None:
         self.name = name
         self.command = command
         self.env = dict(env)
         self.cwd = cwd
         self.log_path = log_path
-        self.stop_signal = getattr(signal, stop_signal)
+        try:
+            self.stop_signal = signal.Signals[stop_signal]
+        except KeyError:
+            raise ValueError(f"{stop_signal!r} is not a signal name") from None
         self.grace_s = grace_s
+        self.ledger = ledger
         self._popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -61,6 +70,8 @@ class ManagedProcess:
             raise TargetError(f"process '{self.name}' could not start: {exc}") from exc
         finally:
             log.close()
+        if self.ledger is not None:
+            self.ledger.process_started(self._popen.pid, self.name)
 
     def send(self, sig: int) -> None:
         """Send a signal to the process group (the process and whatever it started)."""
@@ -70,19 +81,31 @@ class ManagedProcess:
             os.killpg(self._popen.pid, sig)
 
     def stop(self, grace_s: float | None = None) -> int | None:
-        """Stop signal, wait up to the grace period, then SIGKILL the whole group. Idempotent."""
+        """Stop signal, wait up to the grace period, then SIGKILL the whole group. Idempotent. Returns the
+        exit code, or None when the process could not be ended (its ledger entry then stays)."""
         if self._popen is None:
             return None
         grace = self.grace_s if grace_s is None else grace_s
         if self._popen.poll() is None:
-            self.send(self.stop_signal)
+            try:
+                self.send(self.stop_signal)
+            except OSError:
+                grace = 0  # the stop signal could not be sent: SIGKILL at once
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(timeout=grace)
-        self.send(signal.SIGKILL)  # children left in the group go too
+        with contextlib.suppress(PermissionError):
+            self.send(signal.SIGKILL)  # children left in the group go too
         try:
             return self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return None
+
+    async def wait_exit(self, timeout_s: float, *, poll_s: float = 0.05) -> int | None:
+        """The exit code once the process ends by itself, or None if it still runs after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while self.returncode is None and time.monotonic() < deadline:
+            await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
+        return self.returncode
 
     def log_tail(self, lines: int = 20) -> list[str]:
         try:

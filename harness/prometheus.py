@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, PrometheusUnavailable
+from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, FaultLedger, PrometheusUnavailable
 from readiness_harness.contract.errors import TargetError
 from readiness_harness.contract.net import free_port
 from readiness_harness.contract.registry import Capability
@@ -49,7 +49,7 @@ class PrometheusServer:
     """One Prometheus process, its temporary folder, and its readiness."""
 
     def __init__(self, *, binary: str, scrape_target: str, scheme: str, metrics_path: str, log_dir: Path,
-                 scrape_interval_s: float = 1.0) -> None:
+                 scrape_interval_s: float = 1.0, ledger: FaultLedger | None = None) -> None:
         self.binary = binary
         self.scrape_target = scrape_target
         self.scheme = scheme
@@ -62,7 +62,7 @@ class PrometheusServer:
         self.rule_files: list[Path] = []
         self.process = ManagedProcess(
             "prometheus", command=self._command(), env=dict(os.environ), cwd=self.folder,
-            log_path=log_dir / "prometheus.log", grace_s=5.0,
+            log_path=log_dir / "prometheus.log", grace_s=5.0, ledger=ledger,
         )
         self._ready: asyncio.Task[str] | None = None
 
@@ -204,7 +204,7 @@ async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
         env.notes.append(f"Prometheus: removed {removed} left over from an interrupted audit.")
     parts = urlsplit(env.target.base_url)
     server = PrometheusServer(binary=binary, scrape_target=parts.netloc, scheme=parts.scheme or "http",
-                              metrics_path="/metrics", log_dir=env.run_dir / "logs")
+                              metrics_path="/metrics", log_dir=env.run_dir / "logs", ledger=env.target.ledger)
     try:
         try:
             server.start()

@@ -1,9 +1,15 @@
-"""Provisioning: start what the target file asks for, wait until it answers, always tear it down."""
+"""Provisioning: start what the target file asks for, wait until it answers, always tear it down.
+
+Every process started for the target (its own, restarted ones, and copies a check asks for with
+``process_copy``) is a ManagedProcess written to the run's ledger; teardown attempts every step even
+when one fails, and says what it could not undo (the ledger then stays for the next run).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Mapping
@@ -18,18 +24,11 @@ from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies import DependencyStack, publish
 from readiness_harness.placeholders import Placeholders, names_in
 from readiness_harness.process import ManagedProcess
+from readiness_harness.proxies import ProxyInfo, Route, create_proxies, delete_proxies
 from readiness_harness.rendered_files import render_files
 from readiness_harness.target import TargetSpec
 
-
-@dataclass
-class ProxyInfo:
-    """What the harness knows about Toxiproxy during an audit."""
-
-    url: str
-    kind: str
-    version: str
-    names: list[str] = field(default_factory=list)
+__all__ = ["ProxyInfo", "RunningTarget", "external_target", "provisioned", "teardown"]
 
 
 @dataclass
@@ -44,6 +43,9 @@ class RunningTarget:
     ledger: Ledger | None = None
     proxy_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    teardown_problems: list[str] = field(default_factory=list)
+    proxy_prefix: str = field(default_factory=lambda: f"run-{secrets.token_hex(4)}.")
+    _copies: int = 0
     _toxiproxy: Any = None
     _base_dir: Path | None = None
     _log_dir: Path | None = None
@@ -81,16 +83,32 @@ class RunningTarget:
         old.stop()
         spec = next(p for p in self.spec.processes if p.name == name) if self.spec else None
         fresh = ManagedProcess(name, command=old.command, env=old.env, cwd=old.cwd, log_path=old.log_path,
-                               stop_signal=old.stop_signal.name, grace_s=old.grace_s)
+                               stop_signal=old.stop_signal.name, grace_s=old.grace_s, ledger=self.ledger)
         self.processes[name] = fresh
         fresh.start()
-        if self.ledger is not None and fresh.pid is not None:
-            self.ledger.process_started(fresh.pid, name)
         if spec is None or spec.ready is None:
             return 0.0
         ready = spec.ready
         return await fresh.wait_ready(self.placeholders.expand(ready.url), timeout_s=ready.timeout_s,
                                       statuses=ready.status, interval_s=ready.interval_s)
+
+
+    @asynccontextmanager
+    async def process_copy(self, name: str, *, env: dict[str, str], label: str) -> AsyncIterator[ManagedProcess]:
+        """Another copy of process ``name`` with ``env``: ledgered when it starts, stopped when the context
+        exits however it exits (cancellation included). Its log is kept in the run's scratch folder."""
+        template = self.process(name)
+        self._copies += 1
+        folder = self.work_dir or self._log_dir or Path(tempfile.gettempdir())
+        copy = ManagedProcess(f"{name} ({label})", command=template.command, env=env, cwd=template.cwd,
+                              log_path=folder / f"{name}.copy-{self._copies}.log",
+                              stop_signal=template.stop_signal.name, grace_s=min(template.grace_s, 5.0),
+                              ledger=self.ledger)
+        try:
+            copy.start()
+            yield copy
+        finally:
+            await asyncio.to_thread(copy.stop)
 
 
 def external_target(base_url: str, *, environ: Mapping[str, str] | None = None) -> RunningTarget:
@@ -101,9 +119,10 @@ def external_target(base_url: str, *, environ: Mapping[str, str] | None = None) 
 @asynccontextmanager
 async def provisioned(
     spec: TargetSpec, *, base_dir: Path, log_dir: Path, environ: Mapping[str, str] | None = None,
-    ledger: Ledger | None = None,
+    ledger: Ledger | None = None, run_id: str | None = None,
 ) -> AsyncIterator[RunningTarget]:
-    """Start the target; whatever happens inside or during start-up, tear everything down."""
+    """Start the target; whatever happens inside or during start-up, tear everything down. ``run_id``
+    prefixes the names of the run's fault proxies on the Toxiproxy server."""
     environ = dict(os.environ if environ is None else environ)
     work_dir = Path(tempfile.mkdtemp(prefix="harness-run-"))
     placeholders = Placeholders(environ=environ)
@@ -113,6 +132,8 @@ async def provisioned(
         placeholders.add_secret(name)
     running = RunningTarget(spec=spec, base_url="", placeholders=placeholders, work_dir=work_dir,
                             _base_dir=base_dir, _log_dir=log_dir, ledger=ledger)
+    if run_id:
+        running.proxy_prefix = f"{run_id}."
     try:
         running.dependencies.start(spec.dependencies, placeholders=placeholders, environ=environ)
         for dependency in running.dependencies.running:
@@ -162,20 +183,19 @@ def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, st
         log_path=(running._log_dir or running.work_dir or Path(".")) / f"{proc_spec.name}.log",
         stop_signal=proc_spec.stop.signal,
         grace_s=proc_spec.stop.grace_s,
+        ledger=running.ledger,
     )
     running.processes[proc_spec.name] = process
     process.start()
-    if running.ledger is not None and process.pid is not None:
-        running.ledger.process_started(process.pid, proc_spec.name)
 
 
 async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
-    routes = [(p.name, running.placeholders.expand(p.listen), running.placeholders.expand(p.upstream))
+    routes = [Route(p.name, running.placeholders.expand(p.listen), running.placeholders.expand(p.upstream))
               for p in spec.proxies]
     routes += _dependency_routes(running)
     if not routes:
         return
-    from readiness_harness.chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
+    from readiness_harness.chaos.client import ToxiproxyUnreachable
     from readiness_harness.chaos.provider import ToxiproxyHandle, start_toxiproxy
 
     container = running.dependencies.toxiproxy
@@ -189,34 +209,30 @@ async def _start_proxies(running: RunningTarget, spec: TargetSpec) -> None:
         return
     running._toxiproxy = handle
     if running.ledger is not None and handle.process is not None:
-        running.ledger.process_started(handle.process.pid, f"toxiproxy ({handle.kind})")
+        running.ledger.process_started(handle.process.pid, f"toxiproxy ({handle.kind})", server=handle.url)
     kind = f"container {container.image}" if container is not None else handle.kind
-    running.proxy = ProxyInfo(url=handle.url, kind=kind, version=handle.version)
-    async with ToxiproxyClient(handle.url) as client:
-        for name, listen, upstream in routes:
-            try:
-                created = await client.create_proxy(name=name, listen=listen, upstream=upstream)
-            except (ToxiproxyError, ToxiproxyUnreachable) as exc:
-                raise TargetError(f"could not create fault proxy '{name}': {exc}") from exc
-            running.proxy.names.append(name)
-            running.placeholders.put(f"proxy.{name}", created.listen)
-    proxied = {name for name, _, _ in routes}
+    running.proxy = ProxyInfo(url=handle.url, kind=kind, version=handle.version,
+                              shared=container is None and handle.kind == "external")
+    listening = await create_proxies(running.proxy, routes, prefix=running.proxy_prefix, ledger=running.ledger)
+    for name, address in listening.items():
+        running.placeholders.put(f"proxy.{name}", address)
+    proxied = {route.name for route in routes}
     for dependency in running.dependencies.running:
         if dependency.name in proxied:
             publish(running.placeholders, dependency, proxy=running.placeholders.get(f"proxy.{dependency.name}"))
 
 
-def _go_direct(running: RunningTarget, routes: list[tuple[str, str, str]], reason: str) -> None:
+def _go_direct(running: RunningTarget, routes: list[Route], reason: str) -> None:
     """No Toxiproxy: every route connects straight to its upstream; fault items will say why they cannot run."""
     running.proxy_error = reason
     running.notes.append(f"Fault injection unavailable: {reason}; services were connected directly.")
-    for name, _, upstream in routes:
-        running.placeholders.put(f"proxy.{name}", upstream)
+    for route in routes:
+        running.placeholders.put(f"proxy.{route.name}", route.upstream)
     for dependency in running.dependencies.running:
         publish(running.placeholders, dependency, proxy=None)
 
 
-def _dependency_routes(running: RunningTarget) -> list[tuple[str, str, str]]:
+def _dependency_routes(running: RunningTarget) -> list[Route]:
     """One fault proxy per dependency, named after it, on a free loopback port."""
     taken = {p.name for p in running.spec.proxies} if running.spec else set()
     specs = {d.name: d for d in running.spec.dependencies} if running.spec else {}
@@ -228,35 +244,31 @@ def _dependency_routes(running: RunningTarget) -> list[tuple[str, str, str]]:
         if dependency.name in taken:
             raise TargetError(f"dependency '{dependency.name}' has the name of a proxy in `proxies:`; "
                               "its fault proxy takes the dependency's name, so rename one of them")
-        routes.append((dependency.name, f"127.0.0.1:{free_port()}", dependency.address))
+        routes.append(Route(dependency.name, f"127.0.0.1:{free_port()}", dependency.address))
     return routes
 
 
 async def teardown(running: RunningTarget) -> None:
-    """Stop processes in reverse start order, delete our proxies, stop Toxiproxy and dependencies, remove temp data."""
-    try:
-        for process in reversed(list(running.processes.values())):
-            process.stop()
-        if running._toxiproxy is not None:
-            await _delete_proxies(running)
-            running._toxiproxy.close()
-            running._toxiproxy = None
-    finally:
+    """Stop processes in reverse start order, delete our proxies, stop Toxiproxy and dependencies, remove temp
+    data. Every step is attempted whatever the others did; what failed is in ``running.teardown_problems``."""
+    problems = running.teardown_problems
+    for process in reversed(list(running.processes.values())):
         try:
-            running.dependencies.stop()  # errors are kept in running.dependencies.errors
-        finally:
-            if running.work_dir is not None:
-                shutil.rmtree(running.work_dir, ignore_errors=True)
-
-
-async def _delete_proxies(running: RunningTarget) -> None:
-    from readiness_harness.chaos.client import ToxiproxyClient, ToxiproxyError, ToxiproxyUnreachable
-
-    if running.proxy is None or running._toxiproxy.kind == "embedded":
-        return  # the embedded server goes away with its proxies
+            if process.stop() is None and process.alive:
+                problems.append(f"process '{process.name}' (pid {process.pid}) did not stop")
+        except Exception as exc:  # noqa: BLE001 - teardown goes on; the ledger keeps the process
+            problems.append(f"process '{process.name}' could not be stopped: {exc}")
+    if running._toxiproxy is not None:
+        handle, running._toxiproxy = running._toxiproxy, None
+        if running.proxy is not None and handle.kind != "embedded":  # the embedded server goes with its proxies
+            problems += await delete_proxies(running.proxy, ledger=running.ledger)
+        try:
+            handle.close()
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"Toxiproxy could not be stopped: {exc}")
     try:
-        async with ToxiproxyClient(running.proxy.url) as client:
-            for name in running.proxy.names:
-                await client.delete_proxy(name)
-    except (ToxiproxyError, ToxiproxyUnreachable):
-        pass  # teardown continues: processes are already stopped
+        problems += running.dependencies.stop()
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"dependencies could not be stopped: {exc}")
+    if running.work_dir is not None:
+        shutil.rmtree(running.work_dir, ignore_errors=True)

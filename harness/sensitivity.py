@@ -88,9 +88,12 @@ class Matrix:
         env = {k: v for k, v in os.environ.items() if k != self.spec.defect_variable}
         return {**env, self.spec.defect_variable: defect} if defect else env
 
+    async def clean_run(self, phases: set[Phase] | None) -> AuditRecord:
+        return await _audit(self.checklist, self.registry, self.out_dir, self.environ(None), phases=phases,
+                            only=None)
+
     async def clean_failures(self, phases: set[Phase] | None) -> list[str]:
-        record = await _audit(self.checklist, self.registry, self.out_dir, self.environ(None), phases=phases,
-                              only=None)
+        record = await self.clean_run(phases)
         return [i.id for i in record.items if i.status in (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)]
 
     async def defect(self, name: str, phases: set[Phase] | None, *, with_functional: bool = True) -> DefectRow | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,22 +19,32 @@ class _TargetModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _seconds(*, ge: float = 0.0, le: float) -> Any:
+    return Field(strict=True, ge=ge, le=le, allow_inf_nan=False)
+
+
+StartupSeconds = Annotated[float, _seconds(ge=0.001, le=3600)]  # a service that needs over an hour is not starting
+PollSeconds = Annotated[float, _seconds(ge=0.01, le=60)]
+GraceSeconds = Annotated[float, _seconds(le=600)]
+HttpStatus = Annotated[int, Field(strict=True, ge=100, le=599)]
+
+
 class ReadySpec(_TargetModel):
     url: str
-    timeout_s: float = Field(default=30.0, gt=0)
-    status: list[int] = Field(default_factory=lambda: [200])
-    interval_s: float = Field(default=0.1, gt=0)
+    timeout_s: StartupSeconds = 30.0
+    status: list[HttpStatus] = Field(default_factory=lambda: [200], min_length=1)
+    interval_s: PollSeconds = 0.1
 
 
 class StopSpec(_TargetModel):
     signal: str = "SIGTERM"
-    grace_s: float = Field(default=10.0, ge=0)
+    grace_s: GraceSeconds = 10.0
 
     @field_validator("signal")
     @classmethod
     def _known_signal(cls, value: str) -> str:
-        if not hasattr(signal, value):
-            raise ValueError(f"unknown signal {value!r}; use a name such as SIGTERM or SIGINT")
+        if value not in signal.Signals.__members__:
+            raise ValueError(f"{value!r} is not a signal; use a name such as SIGTERM, SIGINT or SIGQUIT")
         return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from readiness_harness.contract.errors import Problem
+from readiness_harness.problems import Problems
 from readiness_harness.yamlsrc import LineMap, PathKey, format_path
 
 
@@ -21,13 +22,23 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def problems_from(
-    exc: ValidationError, *, model: type[BaseModel], file: str, lines: LineMap, data: Any, prefix: PathKey = ()
+    exc: ValidationError, *, model: type[BaseModel], file: str, lines: LineMap, data: Any, prefix: PathKey = (),
+    limit: int | None = None,
 ) -> list[Problem]:
+    """The problems of a validation error, at most ``limit`` of them (``exc.error_count()`` says how many)."""
     out = []
-    for err in exc.errors(include_url=False):
+    for err in exc.errors(include_url=False, include_input=True, include_context=True)[:limit]:
         loc = document_path(err["loc"], data)
         out.append(_problem(err, loc, model=model, file=file, lines=lines, prefix=prefix))
     return out
+
+
+def collect(problems: Problems, exc: ValidationError, *, model: type[BaseModel], file: str, lines: LineMap,
+            data: Any, prefix: PathKey = ()) -> None:
+    """Add a validation error's problems while there is room; only count the rest."""
+    built = problems_from(exc, model=model, file=file, lines=lines, data=data, prefix=prefix, limit=problems.room)
+    problems.extend(built)
+    problems.count(exc.error_count() - len(built))
 
 
 def document_path(loc: tuple[Any, ...], data: Any) -> PathKey:

@@ -17,10 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TARGET = ROOT / "system_under_test" / "target.yaml"
 
 
+def tool_missing(name: str) -> bool:
+    """``name`` is not installed and this is not CI (in CI every tool must be there: a missing one fails)."""
+    return shutil.which(name) is None and not Path(name).exists() and not os.environ.get("CI")
+
+
 def needs_tool(name: str) -> pytest.MarkDecorator:
     """Skip when ``name`` is missing, but only outside CI: in CI a missing tool is a failure."""
-    missing = shutil.which(name) is None and not Path(name).exists()
-    return pytest.mark.skipif(missing and not os.environ.get("CI"), reason=f"{name} is not installed")
+    return pytest.mark.skipif(tool_missing(name), reason=f"{name} is not installed")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.needs_tool("x")`` works like ``needs_tool("x")``."""
+    for mark in item.iter_markers("needs_tool"):
+        if tool_missing(mark.args[0]):
+            pytest.skip(f"{mark.args[0]} is not installed")
 
 
 @pytest.fixture

@@ -102,7 +102,8 @@ async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
         return Result.error(f"no fault proxy named {', '.join(unknown)}; the target has {', '.join(proxy.names)}")
     run = _Run()
     try:
-        async with ToxiproxyClient(proxy.url, timeout=5.0) as toxiproxy, ctx.client() as client:
+        async with (ToxiproxyClient(proxy.url, timeout=5.0, names=proxy.server_names) as toxiproxy,
+                    ctx.client() as client):
             await toxiproxy.version()
             return await _run(params, ctx, run, toxiproxy, client, proxy.url)
     except ToxiproxyUnreachable as exc:

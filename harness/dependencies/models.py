@@ -34,7 +34,7 @@ class DependencySpec(BaseModel):
     database: str = Field(default="app", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     image: str | None = None
     proxy: bool = True
-    start_timeout_s: float = Field(default=60.0, gt=0)
+    start_timeout_s: float = Field(default=60.0, gt=0, le=3600, strict=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _url_fits(self) -> DependencySpec:

@@ -55,7 +55,8 @@ class Provisioned:
         assert self.running.proxy is not None
 
         async def call() -> Any:
-            async with ToxiproxyClient(self.running.proxy.url) as client:  # type: ignore[union-attr]
+            proxy = self.running.proxy
+            async with ToxiproxyClient(proxy.url, names=proxy.server_names) as client:  # type: ignore[union-attr]
                 return await action(client)
 
         return self.run(call())

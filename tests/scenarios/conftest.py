@@ -51,6 +51,10 @@ class EmbeddedServer:
 
         return httpx.get(f"{self.url}/proxies", timeout=5).json()
 
+    def proxy(self, name: str) -> dict:
+        """The proxy a checklist calls ``name`` (on the server it carries the run's prefix: ``<run>.name``)."""
+        return next((p for key, p in self.proxies().items() if key.endswith(f".{name}")), {})
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)

@@ -79,7 +79,7 @@ def test_sigint_mid_fault_removes_the_toxic(scenario_checklist, tmp_path, extern
                              "--out", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def toxic_present() -> bool:
-        proxy = external_toxiproxy.proxies().get("upstream_primary")
+        proxy = external_toxiproxy.proxy("upstream_primary")
         return bool(proxy and proxy["toxics"])
 
     assert wait_for(toxic_present, 60), "the fault was never injected"
@@ -99,18 +99,19 @@ def test_sigkill_mid_fault_is_cleaned_up_by_the_next_run(scenario_checklist, tmp
     out = tmp_path / "out"
     proc = subprocess.Popen([str(Path(sys.executable).parent / "harness"), "audit", str(checklist), "--out",
                              str(out), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert wait_for(lambda: bool((external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")), 60)
+    assert wait_for(lambda: bool(external_toxiproxy.proxy("upstream_primary").get("toxics")), 60)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     ledger = next((out / ".ledger").glob("*.jsonl")).read_text().splitlines()
     orphans = {json.loads(line)["pid"] for line in ledger if '"op": "process"' in line}
     assert orphans and all(Path(f"/proc/{pid}").exists() for pid in orphans), "the killed run left its processes"
-    assert external_toxiproxy.proxies()["upstream_primary"]["toxics"], "the toxic outlived the killed run"
+    leftover = external_toxiproxy.proxy("upstream_primary")
+    assert leftover["toxics"], "the toxic outlived the killed run"
     outcome = audit(scenario_checklist({**PRIMARY_DOWN}), out)
     notes = " ".join(outcome.record.notes)
-    assert "removed leftover toxic 'harness-scenario-1-latency' on proxy 'upstream_primary'" in notes
+    assert f"deleted leftover proxy '{leftover['name']}' ('upstream_primary')" in notes, notes
     assert "stopped leftover process 'api'" in notes
-    assert not (external_toxiproxy.proxies().get("upstream_primary") or {}).get("toxics")
+    assert external_toxiproxy.proxies() == {}, "the killed run's proxies and their toxics are gone"
     assert wait_for(lambda: not any(_running(pid) for pid in orphans), 10), "leftover processes were not stopped"
 
 
