@@ -74,6 +74,15 @@ _DEFECTS: tuple[Defect, ...] = (
            "is written into the configuration folder at start-up ({DATA_DIR}/config/credentials.env).",
            "A secret scan of the service's runtime files (DATA_DIR) finds an AWS-style key only with the "
            "defect on; without it the service writes no credentials file."),
+    Defect("capacity_collapse", "Portfolio reads queue for one worker thread that blocks 3 ms per read "
+           "(a worker pool of one on the hot path).",
+           "CAPACITY"),
+    Defect("memory_leak", "Every portfolio read keeps its answer and an 8 KiB buffer in a memo never trimmed.",
+           "LEAK"),
+    Defect("idempotency_in_memory", "Idempotency keys are kept in process memory only, not in the database.",
+           "IDEM"),
+    Defect("weak_tls", "Under --tls-dir, the server certificate expires within 2 days and TLS 1.0/1.1 are "
+           "accepted.", "TLS"),
 )
 
 REGISTRY: dict[str, Defect] = {defect.name: defect for defect in _DEFECTS}
