@@ -34,7 +34,7 @@ from readiness_harness.system_under_test.cache import Cache
 from readiness_harness.system_under_test.chains import CHAINS, Chain, InvalidAddress, normalise_address
 from readiness_harness.system_under_test.defects import Defects
 from readiness_harness.system_under_test.errors import ApiError, ErrorCode
-from readiness_harness.system_under_test.hotpath import AnswerMemo, SerialWorker
+from readiness_harness.system_under_test.hotpath import AnswerMemo, Throttle
 from readiness_harness.system_under_test.metrics import Metrics
 from readiness_harness.system_under_test.providers import AllProvidersFailed, ProviderPool
 from readiness_harness.system_under_test.singleflight import SingleFlight
@@ -101,7 +101,7 @@ class PortfolioService:
         self._metrics = metrics
         self._defects = defects
         self._flights: SingleFlight[Portfolio] | None = None if "no_cache" in defects else SingleFlight()
-        self._serial = SerialWorker() if "capacity_collapse" in defects else None
+        self._throttle = Throttle() if "capacity_collapse" in defects else None
         self._memo = AnswerMemo() if "memory_leak" in defects else None
 
     def validate(self, chain_name: str, address: str) -> tuple[Chain, str]:
@@ -115,8 +115,8 @@ class PortfolioService:
                            details={"chain": chain.name}) from None
 
     async def get(self, chain_name: str, address: str, request_id: str | None) -> Portfolio:
-        if self._serial is not None:
-            await self._serial.step()
+        if self._throttle is not None:
+            await self._throttle.admit()
         portfolio = await self._read(chain_name, address, request_id)
         if self._memo is not None:
             self._memo.keep(portfolio.model_dump_json().encode())

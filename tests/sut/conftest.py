@@ -200,7 +200,8 @@ class ApiFactory:
         self._upstreams = upstreams
         self._started: list[Api] = []
 
-    def start(self, *, defects: tuple[str, ...] = (), env: dict[str, str] | None = None, tls: bool = False) -> Api:
+    def start(self, *, defects: tuple[str, ...] = (), env: dict[str, str] | None = None, tls: bool = False,
+              wait: bool = True) -> Api:
         keys = {"free": "free-" + secrets.token_urlsafe(24), "pro": "pro-" + secrets.token_urlsafe(24)}
         port = free_port()
         run_dir = self._tmp_path / f"api-{port}"
@@ -218,7 +219,8 @@ class ApiFactory:
         api = Api(port=port, proc=proc, log_path=log_path, data_dir=run_dir / "data", keys=keys, env=full_env,
                   tls_dir=tls_dir)
         self._started.append(api)
-        api.wait_until_up()
+        if wait:
+            api.wait_until_up()
         return api
 
     def stop_all(self) -> None:

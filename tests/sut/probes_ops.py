@@ -1,10 +1,10 @@
 """Probes for the operational defects: capacity, memory, restarts and TLS (see probes.py).
 
 Each asserts a property whose defect leaves a mark that does not depend on how busy the
-machine is: one worker serves at most 300 reads/s however fast the CPU; a memo grows by the
+machine is: the throttle answers at most 300 reads/s however fast the CPU; a memo grows by the
 number of reads, not by the time they took; a restart and a certificate are what they are.
-Where the clean side depends on the machine (how fast a burst is served), the bound sits far
-from both sides and the best of several tries counts.
+Where the clean side depends on the machine (how many reads/s it answers), the bound sits well
+above what the defect can reach and the better of two tries counts.
 """
 
 from __future__ import annotations
@@ -13,43 +13,56 @@ import asyncio
 import datetime as dt
 import socket
 import ssl
+import time
 import uuid
 import warnings
 
+import pytest
 from cryptography import x509
 
-from readiness_harness.system_under_test.hotpath import SERIAL_STEP_S
+from readiness_harness.system_under_test.hotpath import THROTTLE_RATE
 from tests.sut.conftest import Api, Upstreams
-from tests.sut.strain import portfolio_load, rss_mb, warm
+from tests.sut.strain import SchedStat, portfolio_load, rss_mb, warm
 
-BURST = 40
-BURSTS = 5
-# A single worker answers at most 1 / SERIAL_STEP_S reads/s; the clean service does ~1,000 here.
-MIN_BURST_RATE = 1.4 / SERIAL_STEP_S
+OFFERED = 2 * THROTTLE_RATE  # reads/s, for OFFERED_S seconds
+OFFERED_S = 1.5
+# Under the throttle, OFFERED * OFFERED_S reads take (that - THROTTLE_BURST) / THROTTLE_RATE s: at most
+# 321 reads/s answered. The clean service answers what is offered (about 560/s even with the machine busy).
+MIN_ANSWERED = 1.25 * THROTTLE_RATE
+CPU_BOUND = 0.8  # an API short of reads/s but this busy was held back by the machine, not by a cap
 LEAK_READS = 2000  # ~17 MB kept under memory_leak
 MAX_GROWTH_MB = 6.0
 MIN_DAYS_LEFT = 30
 
 
-async def best_burst_rate(api: Api) -> float:
-    """Reads/s of the fastest of BURSTS bursts of BURST concurrent cached reads."""
+async def answered_rate(api: Api) -> tuple[float, float]:
+    """Reads/s answered at OFFERED reads/s of cached reads (the better of two tries), and the share
+    of that try the API's event loop ran or waited for a CPU (see SchedStat)."""
     load = portfolio_load(api.port, api.keys["pro"])
     try:
         await warm(load)
-        best = 0.0
-        for _ in range(BURSTS):
-            step = await load.run(100_000, BURST / 100_000)
+        best = (0.0, 0.0)
+        for _ in range(2):
+            before, started = SchedStat.read(api.proc.pid), time.monotonic()
+            step = await load.run(OFFERED, OFFERED_S)
+            demand = SchedStat.read(api.proc.pid).demand_since(before, time.monotonic() - started)
             assert step.errors == 0, step.summary()
-            best = max(best, step.achieved)
-            await asyncio.sleep(0.1)
+            best = max(best, (step.achieved, demand))
+            if best[0] >= MIN_ANSWERED:
+                break
+            await asyncio.sleep(1.0)  # let a backlog drain and the throttle's burst allowance return
         return best
     finally:
         load.close()
 
 
-def serves_concurrently(api: Api, _: Upstreams) -> None:
-    rate = asyncio.run(best_burst_rate(api))
-    assert rate >= MIN_BURST_RATE, f"concurrent reads served at {rate:.0f}/s at best: one at a time?"
+def answers_beyond_a_throttle(api: Api, _: Upstreams) -> None:
+    rate, demand = asyncio.run(answered_rate(api))
+    if rate < MIN_ANSWERED and demand >= CPU_BOUND:
+        pytest.skip(f"{rate:.0f} reads/s answered with the API on or waiting for a CPU {demand:.0%} of the time: "
+                    "the machine is too busy to tell a cap from a shortage of CPU")
+    assert rate >= MIN_ANSWERED, (f"{OFFERED:.0f} reads/s offered, {rate:.0f}/s answered while the API used or "
+                                  f"waited for a CPU only {demand:.0%} of the time: capped")
 
 
 async def _reads(api: Api, count: int, rate: float) -> None:
@@ -89,8 +102,9 @@ def served_certificate(port: int) -> x509.Certificate:
     return x509.load_pem_x509_certificate(ssl.get_server_certificate(("127.0.0.1", port)).encode())
 
 
-def legacy_handshake(port: int, version: ssl.TLSVersion) -> str | None:
-    """The protocol agreed by a client that offers only ``version`` (OpenSSL security level 0), or None."""
+def handshake(port: int, version: ssl.TLSVersion) -> str | None:
+    """The protocol agreed by a client that offers only ``version`` (at OpenSSL security level 0, so
+    that TLS 1.0 and 1.1 can be offered at all), or None when the server refuses it."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -110,7 +124,7 @@ def strong_tls(api: Api, _: Upstreams) -> None:
         assert client.get("/health").status_code == 200
     days_left = (served_certificate(api.port).not_valid_after_utc - dt.datetime.now(dt.UTC)).days
     assert days_left >= MIN_DAYS_LEFT, f"the certificate expires in {days_left} days"
-    assert legacy_handshake(api.port, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    assert handshake(api.port, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
     for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
-        agreed = legacy_handshake(api.port, version)
+        agreed = handshake(api.port, version)
         assert agreed is None, f"the server accepted {agreed}"

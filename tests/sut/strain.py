@@ -91,6 +91,25 @@ async def _judged(load: OpenLoad, rate: float, hold_s: float, log: list[str] | N
     return step
 
 
+@dataclass(frozen=True)
+class SchedStat:
+    """A thread's scheduler counters (``/proc/<pid>/schedstat``): time on a CPU, time waiting for one."""
+
+    on_cpu_s: float
+    waiting_s: float
+
+    @classmethod
+    def read(cls, pid: int) -> SchedStat:
+        on_cpu, waiting, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return cls(int(on_cpu) / 1e9, int(waiting) / 1e9)
+
+    def demand_since(self, before: SchedStat, wall_s: float) -> float:
+        """Share of ``wall_s`` the thread ran or was ready to run: near 1 when the CPU, not the
+        thread's own waits (a throttle, a lock, I/O), was what limited it."""
+        used = (self.on_cpu_s - before.on_cpu_s) + (self.waiting_s - before.waiting_s)
+        return used / wall_s if wall_s > 0 else 0.0
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
