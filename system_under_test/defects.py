@@ -84,8 +84,8 @@ _DEFECTS: tuple[Defect, ...] = (
     Defect("memory_leak", "Every portfolio read keeps its answer and an 8 KiB buffer in a memo that is never "
            "trimmed (hotpath.py).",
            "Under a steady load of portfolio reads the API process's RSS grows by about 8.5 KB per read "
-           "(about 75 MB/min at 150 req/s) and never comes back; the clean service's RSS is flat after a few "
-           "seconds of warm-up (under 1 MB/min)."),
+           "(74-77 MB/min at 150 req/s, so about +60 MB over a 60 s run after a 10 s warm-up) and never comes "
+           "back; the clean service's RSS is flat after a few seconds of warm-up (+0.1 to +0.7 MB/min)."),
     Defect("idempotency_in_memory", "Idempotency keys are kept in process memory only; orders are stored "
            "without their key (idempotency.py).",
            "POST /v1/orders with an Idempotency-Key, restart the service (same DATA_DIR or DATABASE_URL), send "

@@ -16,7 +16,7 @@ Neither exists in the clean service; each is a faithful miniature of a common pr
   event loop never adds up: the ceiling is the same on a fast or a loaded machine.
 * :class:`AnswerMemo` (``memory_leak``): every read keeps its answer and a scratch buffer
   (``MEMO_BUFFER_BYTES``) in a per-request memo that nothing ever trims. Memory grows by about
-  9 KiB per read, whatever the client sends: at 150 reads/s, some 80 MB per minute.
+  8.5 KB per read, whatever the client sends: at 150 reads/s, about 75 MB per minute.
 """
 
 from __future__ import annotations

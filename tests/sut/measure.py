@@ -1,7 +1,12 @@
-"""``python -m tests.sut.measure capacity|leak``: the strain figures for the reference service.
+"""``python -m tests.sut.measure capacity|table|leak``: the strain figures for the reference service.
 
 Starts two upstream stand-ins and two APIs (clean and with the defect) on loopback, measures
-both side by side with the same load, prints the figures and stops every process it started.
+both with the same load, prints the figures and stops every process it started. ``capacity``
+searches each service's sustainable rate as the harness's capacity check would (x1.5 steps,
+then bisection); ``table`` runs fixed rates against both services in turn, several times, and
+keeps each rate's best p95 (other work on the machine only ever makes a step worse, so the best
+of a few interleaved tries is the service's own figure); ``leak`` loads both at one rate while
+sampling their RSS.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tests.sut.conftest import ApiFactory, Upstream, Upstreams, base_env, free_port, spawn, stop_process, wait_until_up
+from tests.sut.loadgen import Step
 from tests.sut.strain import STRAIN_ENV, Slo, portfolio_load, rss_under_load, sustainable_rate, warm
 
 
@@ -42,6 +48,28 @@ async def capacity(factory: ApiFactory, defect: str, hold_s: float, p95_ms: floa
         stop_process(api.proc)
 
 
+async def table(factory: ApiFactory, defect: str, rates: list[float], hold_s: float, repeats: int) -> None:
+    apis = {name: factory.start(defects=defects, env=STRAIN_ENV) for name, defects in
+            (("clean", ()), (defect, (defect,)))}
+    loads = {name: portfolio_load(api.port, api.keys["pro"]) for name, api in apis.items()}
+    best: dict[tuple[str, float], Step] = {}
+    for load in loads.values():
+        await warm(load)
+    for _ in range(repeats):
+        for rate in rates:
+            for name, load in loads.items():
+                await load.run(rate, 1.0)  # warm-up at the step's rate
+                step = await load.run(rate, hold_s)
+                if (name, rate) not in best or step.percentile(95) < best[name, rate].percentile(95):
+                    best[name, rate] = step
+                await asyncio.sleep(2.0)  # a backlog drains before the next step
+    for name in loads:
+        print(f"== {name}: best of {repeats} x {hold_s:g} s per rate")
+        print("\n".join(best[name, rate].summary() for rate in rates), flush=True)
+    for load in loads.values():
+        load.close()
+
+
 async def leak(factory: ApiFactory, defect: str, rate: float, duration_s: float, warmup_s: float) -> None:
     apis = {name: factory.start(defects=defects, env=STRAIN_ENV) for name, defects in
             (("clean", ()), (defect, (defect,)))}
@@ -60,7 +88,9 @@ async def leak(factory: ApiFactory, defect: str, rate: float, duration_s: float,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.sut.measure", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["capacity", "leak"])
+    parser.add_argument("what", choices=["capacity", "table", "leak"])
+    parser.add_argument("--rates", default="200,300,400,600,800,1000")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--hold-s", type=float, default=4.0)
     parser.add_argument("--p95-ms", type=float, default=50.0)
     parser.add_argument("--rate", type=float, default=150.0)
@@ -73,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.what == "capacity":
                 asyncio.run(capacity(factory, "capacity_collapse", args.hold_s, args.p95_ms))
+            elif args.what == "table":
+                rates = [float(rate) for rate in args.rates.split(",")]
+                asyncio.run(table(factory, "capacity_collapse", rates, args.hold_s, args.repeats))
             else:
                 asyncio.run(leak(factory, "memory_leak", args.rate, args.duration_s, args.warmup_s))
         finally:
