@@ -74,13 +74,13 @@ _DEFECTS: tuple[Defect, ...] = (
            "is written into the configuration folder at start-up ({DATA_DIR}/config/credentials.env).",
            "A secret scan of the service's runtime files (DATA_DIR) finds an AWS-style key only with the "
            "defect on; without it the service writes no credentials file."),
-    Defect("capacity_collapse", "Portfolio reads pass a process-wide throttle of 300 reads/s (bursts of 60 "
+    Defect("capacity_collapse", "Portfolio reads pass a process-wide throttle of 250 reads/s (bursts of 60 "
            "let through); reads beyond it wait in line (hotpath.py).",
-           "Open-model cached portfolio reads (pro key, 16 wallets): up to 300 req/s nothing changes (the perf "
-           "items pass as on the clean service); above it the answered rate stays at 300 req/s whatever is "
-           "offered and latency grows without bound (at 340 req/s offered, p95 about 400 ms after 5 s), so the "
-           "highest rate with p95 <= 50 ms is 300-310 req/s on any machine fast enough to serve 300/s "
-           "(clean: CPU-bound, about 900 req/s on a quiet 2-core machine)."),
+           "Open-model cached portfolio reads (pro key, 16 wallets): up to 250 req/s nothing changes (the perf "
+           "items at 200 req/s see the clean service's latency); above it the answered rate stays at 250 req/s "
+           "whatever is offered and latency grows without bound (p95 over 1 s within 4 s at 400 req/s), so the "
+           "highest rate with p95 <= 50 ms is 250-265 req/s on any machine that can serve 250/s. The clean "
+           "service is CPU-bound: 900 req/s at p95 12 ms on a quiet 2-core machine, 400-550 with others busy."),
     Defect("memory_leak", "Every portfolio read keeps its answer and an 8 KiB buffer in a memo that is never "
            "trimmed (hotpath.py).",
            "Under a steady load of portfolio reads the API process's RSS grows by about 8.5 KB per read "
