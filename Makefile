@@ -20,7 +20,7 @@ endif
 AUDIT_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: audit test lint validate sensitivity bench fuzz audit-all clean
+.PHONY: audit test lint validate sensitivity bench fuzz audit-all clean reference
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,13 @@ lint: $(STAMP)
 	$(BIN)/python .ci/typecheck
 
 validate: $(STAMP)
-	$(BIN)/harness validate checklists/*.yaml
+	$(BIN)/harness validate checklists/reference.yaml checklists/reference-full.yaml checklists/seeds/*.yaml examples/*/checklist.yaml
+
+# The generated reference: docs/checks.md and the JSON Schemas in schemas/ (tests fail when they are stale).
+reference: $(STAMP)
+	$(BIN)/harness checks --markdown > docs/checks.md
+	$(BIN)/harness checks --schema checklist > schemas/checklist.schema.json
+	$(BIN)/harness checks --schema target > schemas/target.schema.json
 
 clean:
 	rm -rf reports/out .pytest_cache .mypy_cache .ruff_cache
@@ -55,8 +61,8 @@ fuzz: $(STAMP)
 AUDIT_ALL := checklists/reference.yaml $(sort $(wildcard checklists/seeds/*.yaml))
 
 audit-all: $(STAMP)
-	@for checklist in $(AUDIT_ALL); do \
-		echo "== $$checklist"; \
+	@total=$(words $(AUDIT_ALL)); n=0; for checklist in $(AUDIT_ALL); do \
+		n=$$((n + 1)); echo "== run $$n/$$total: $$checklist"; \
 		$(BIN)/harness audit $$checklist --quiet $(AUDIT_ARGS) || true; \
 	done
 	$(BIN)/python -m readiness_harness.audit_all --out reports/out $(AUDIT_ALL)

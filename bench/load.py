@@ -20,8 +20,9 @@ from typing import Any
 
 from bench.servers import Server
 from readiness_harness.checks import default_registry
-from readiness_harness.context import AuditEnvironment, CheckContext
-from readiness_harness.placeholders import free_port
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.net import free_port
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_fast.py"
@@ -72,7 +73,7 @@ def harness_rps(url: str, processes: int = 1) -> float:
                                           "duration_s": DURATION_S, "processes": processes})
     with tempfile.TemporaryDirectory(prefix="bench-load-") as run_dir:
         env = AuditEnvironment(target=external_target(url), run_dir=Path(run_dir), checklist_dir=Path.cwd())
-        result = asyncio.run(check.run(params, CheckContext(env=env, item_id="bench", timeout_s=DURATION_S + 60)))
+        result = asyncio.run(check.run(params, CheckContext(audit=env, item_id="bench", timeout_s=DURATION_S + 60)))
     return result.measurements["requests"] / DURATION_S
 
 

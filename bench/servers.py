@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import socket
+import struct
 import threading
 from collections.abc import Callable
 
+BACKLOG = 4096
 HTTP_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
 
@@ -26,10 +28,20 @@ def _http(conn: socket.socket) -> None:
 
 
 def _sink(conn: socket.socket) -> None:
-    total = 0
-    while data := conn.recv(1 << 20):
-        total += len(data)
-    conn.sendall(str(total).encode())
+    """Per transfer: an 8-byte size, that many bytes, then the count received (8 bytes) back."""
+    while len(header := _read_up_to(conn, 8)) == 8:
+        (size,) = struct.unpack("!Q", header)
+        received = 0
+        while received < size and (data := conn.recv(min(1 << 20, size - received))):
+            received += len(data)
+        conn.sendall(struct.pack("!Q", received))
+
+
+def _read_up_to(conn: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count and (chunk := conn.recv(count - len(data))):
+        data += chunk
+    return data
 
 
 HANDLERS: dict[str, Callable[[socket.socket], None]] = {"echo": _echo, "http": _http, "sink": _sink}
@@ -39,7 +51,7 @@ def _serve(kind: str, ready: mp.Queue) -> None:
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", 0))
-    server.listen(64)
+    server.listen(BACKLOG)  # bursts of connects are queued, as by the proxies measured against it
     ready.put(server.getsockname()[1])
     handler = HANDLERS[kind]
     while True:

@@ -9,16 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyNotFound
-from readiness_harness.chaos.ledger import Ledger
+from readiness_harness.contract.context import FaultLedger
 
 
 class ToxicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"]
-    attributes: dict[str, int] = Field(default_factory=dict)
-    stream: Literal["upstream", "downstream"] = "downstream"
-    toxicity: float = Field(default=1.0, ge=0, le=1)
+    type: Literal["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"] = Field(
+        description="the Toxiproxy toxic")
+    attributes: dict[str, int] = Field(default_factory=dict,
+                                       description="the toxic's attributes, e.g. latency: 3000 (ms)")
+    stream: Literal["upstream", "downstream"] = Field(default="downstream",
+                                                      description="which direction the toxic acts on")
+    toxicity: float = Field(default=1.0, ge=0, le=1, description="share of connections affected")
 
 
 class Fault(BaseModel):
@@ -26,9 +29,10 @@ class Fault(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    proxy: str
-    down: bool = False
-    toxic: ToxicSpec | None = None
+    proxy: str = Field(description="a fault proxy of the target (`proxies:` or a dependency's name)")
+    down: bool = Field(default=False,
+                       description="take the proxy down (connections refused) instead of adding a toxic")
+    toxic: ToxicSpec | None = Field(default=None, description="the toxic to add")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Fault:
@@ -55,7 +59,7 @@ class Injector:
 
     client: ToxiproxyClient
     server: str
-    ledger: Ledger | None
+    ledger: FaultLedger | None
     prefix: str
     injected: list[Injected] = field(default_factory=list)
 

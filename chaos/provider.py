@@ -20,7 +20,6 @@ import atexit
 import os
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Literal
 import httpx
 
 from readiness_harness.chaos.exceptions import ToxiproxyUnreachable
+from readiness_harness.contract.net import free_port
 
 Kind = Literal["external", "real", "embedded"]
 READY_PREFIX = "toxiproxy listening on "
@@ -159,12 +159,6 @@ def stop_process(process: subprocess.Popen[bytes], *, grace: float = 5.0) -> Non
     for pipe in (process.stdin, process.stdout):
         if pipe is not None:
             pipe.close()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(url: str, *, timeout: float = 10.0, process: subprocess.Popen[bytes] | None = None) -> str:

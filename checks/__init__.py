@@ -1,36 +1,51 @@
-"""Check types: one module per family, each with a ``register(registry)`` function."""
+"""Check types: one module (or subpackage) per type, named after its ``type:``, each with ``register``.
+
+Adding a type: write ``checks/<type>.py`` (a params model that forbids unknown keys, a run function
+whose docstring's first line describes it, and ``register(registry)``), import it below, and add a
+test that registers it in a fresh registry. Helpers shared by several types live in ``shared/``.
+"""
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
-from readiness_harness.checks.registry import CheckType, Phase, Registry
-
-MODULES = (
-    "readiness_harness.checks.http",
-    "readiness_harness.checks.metrics",
-    "readiness_harness.checks.attestation",
-    "readiness_harness.checks.load",
-    "readiness_harness.checks.sequence",
-    "readiness_harness.checks.burst",
-    "readiness_harness.checks.logs",
-    "readiness_harness.checks.lifecycle",
-    "readiness_harness.checks.chaos",
-    "readiness_harness.checks.repository",
-    "readiness_harness.checks.promql",
-    "readiness_harness.checks.alert_rules",
-    "readiness_harness.checks.openapi_fuzz",
-    "readiness_harness.checks.secrets_scan",
-    "readiness_harness.checks.probe",
+from readiness_harness.checks import (  # noqa: F401 - every module imported here is a check type
+    alert_rules,
+    attack,
+    attestation,
+    burst,
+    chaos,
+    dockerfile,
+    env_example,
+    file,
+    http,
+    load,
+    logs,
+    metrics,
+    migrations,
+    openapi_fuzz,
+    promql,
+    secrets_scan,
+    sequence,
+    shutdown,
+    startup,
+    yaml_file,
 )
+from readiness_harness.contract.registry import Registry
+
+
+def type_modules() -> list[ModuleType]:
+    """The check type modules imported above, in name order."""
+    return [value for name, value in sorted(globals().items())
+            if isinstance(value, ModuleType) and callable(getattr(value, "register", None))]
 
 
 def default_registry() -> Registry:
     """A fresh registry holding every check type the project ships."""
     registry = Registry()
-    for name in MODULES:
-        importlib.import_module(name).register(registry)
+    for module in type_modules():
+        module.register(registry)
     return registry
 
 
-__all__ = ["CheckType", "Phase", "Registry", "default_registry"]
+__all__ = ["default_registry", "type_modules"]

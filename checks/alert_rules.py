@@ -19,11 +19,12 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.prometheus import INSTALL_HINT, PrometheusUnavailable, server_of
-from readiness_harness.redact import cut
-from readiness_harness.result import Observation, Result, Text
+from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, CheckContext, PrometheusUnavailable
+from readiness_harness.contract.crossref import CrossrefContext, Finding
+from readiness_harness.contract.evidence import Observation, Text
+from readiness_harness.contract.redaction import cut
+from readiness_harness.contract.registry import Capability, Registry
+from readiness_harness.contract.result import Result
 
 PROMTOOL_TIMEOUT_S = 60.0
 
@@ -43,7 +44,7 @@ async def promtool(*args: str, cwd: Path) -> tuple[int, str]:
     """Run promtool; (exit code, combined output). Raises FileNotFoundError when it is not installed."""
     binary = shutil.which("promtool")
     if binary is None:
-        raise FileNotFoundError(f"promtool is not on PATH: {INSTALL_HINT}")
+        raise FileNotFoundError(f"promtool is not on PATH: {PROMETHEUS_INSTALL_HINT}")
     process = await asyncio.create_subprocess_exec(
         binary, *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL)
@@ -86,7 +87,7 @@ async def _load(ctx: CheckContext, rules: Path, for_cap_s: float | None) -> Obse
     if for_cap_s is not None:
         label += f" (`for:` capped at {for_cap_s:g} s)"
     try:
-        server = server_of(ctx.env)
+        server = ctx.prometheus()
     except PrometheusUnavailable as exc:
         return Observation(label=label, observed=f"not loaded: {exc}", expected="loaded when Prometheus runs")
     if for_cap_s is not None:
@@ -133,7 +134,7 @@ async def alert_firing(ctx: CheckContext, alertname: str, *, within_s: float, ru
     elapsed). ``rules`` loads a rule file first (when no ``alert_rules`` item did). Raises
     PrometheusUnavailable when the audit has no Prometheus.
     """
-    server = server_of(ctx.env)
+    server = ctx.prometheus()
     url = await server.wait_ready(timeout_s=max(within_s, 30.0))
     if rules is not None:
         await server.load_rules(rules)
@@ -154,5 +155,22 @@ async def alert_firing(ctx: CheckContext, alertname: str, *, within_s: float, ru
     return False
 
 
+def crossref(params: AlertRulesParams, ctx: CrossrefContext) -> list[Finding]:
+    """The rules file and its unit-test files exist."""
+    found = ctx.file_missing(params.rules, ("rules",), what="alert rules file")
+    for n, test in enumerate(params.tests):
+        found += ctx.file_missing(test, ("tests", n), what="rule test file")
+    return found
+
+
+EXAMPLE = """\
+type: alert_rules
+rules: ../deploy/alerts.yml
+tests: [../deploy/alerts_test.yml]
+for_cap_s: 2
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("alert_rules", AlertRulesParams, default_timeout_s=90.0)(run_alert_rules)
+    registry.register("alert_rules", AlertRulesParams, default_timeout_s=90.0,
+                      needs=frozenset({Capability.PROMETHEUS}), example=EXAMPLE, crossref=crossref)(run_alert_rules)

@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class BurstExpect(BaseModel):
@@ -21,16 +22,16 @@ class BurstExpect(BaseModel):
     max_status_count: dict[int, int] = Field(default_factory=dict, description="status -> at most this many")
     headers_on_status: dict[int, list[str]] = Field(default_factory=dict,
                                                     description="every response with the status has these headers")
-    headers_on_all: list[str] = Field(default_factory=list)
+    headers_on_all: list[str] = Field(default_factory=list, description="headers every answered response must carry")
 
 
 class BurstParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    request: RequestSpec
-    count: int = Field(ge=1, le=5000)
-    concurrency: int = Field(default=10, ge=1, le=200)
-    expect: BurstExpect
+    request: RequestSpec = Field(description="the request sent count times")
+    count: int = Field(ge=1, le=5000, description="how many requests in the burst")
+    concurrency: int = Field(default=10, ge=1, le=200, description="requests in flight at once")
+    expect: BurstExpect = Field(description="how many of each status may or must come back")
 
 
 async def run_burst(params: BurstParams, ctx: CheckContext) -> Result:
@@ -80,5 +81,17 @@ def _headers(exchanges: list[Exchange], names: list[str], scope: str) -> list[Ob
     return out
 
 
+EXAMPLE = """\
+type: burst
+request: {path: /v1/search, headers: {X-API-Key: "{secret.free_key}"}}
+count: 60
+concurrency: 10
+expect:
+  min_status_count: {429: 1}
+  max_status_count: {500: 0}
+  headers_on_status: {429: [Retry-After]}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("burst", BurstParams)(run_burst)
+    registry.register("burst", BurstParams, example=EXAMPLE)(run_burst)

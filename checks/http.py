@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from readiness_harness.checks.exchange import RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, evaluate
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Result
+from readiness_harness.checks.shared.exchange import RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class HttpParams(RequestSpec):
@@ -27,5 +27,19 @@ async def run_http(params: HttpParams, ctx: CheckContext) -> Result:
                                     latency_ms=round(exchange.elapsed_ms, 2))
 
 
+EXAMPLE = """\
+type: http
+method: GET
+path: /v1/orders/42
+headers: {Authorization: "Bearer {secret.api_token}"}
+expect:
+  status: 200
+  headers: {Content-Type: {contains: application/json}, X-Request-ID: {present: true}}
+  json: {items.0.id: {type: string}, total: {min: 0}}
+  body_not_contains: [Traceback]
+  max_latency_ms: 500
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("http", HttpParams)(run_http)
+    registry.register("http", HttpParams, example=EXAMPLE)(run_http)

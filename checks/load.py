@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.result import Result
 from readiness_harness.loadtests.runner import run_load, timeout_for
 from readiness_harness.loadtests.spec import MAX_DURATION_S, LoadSpec
-from readiness_harness.result import Result
 
 
 class LoadParams(LoadSpec):
@@ -35,5 +36,20 @@ async def run_load_check(params: LoadParams, ctx: CheckContext) -> Result:
     return outcome.result()
 
 
+def crossref(params: LoadParams, ctx: CrossrefContext) -> list[Finding]:
+    """The locustfile must exist."""
+    return ctx.file_missing(params.locustfile, ("locustfile",), what="locustfile")
+
+
+EXAMPLE = """\
+type: load
+locustfile: locustfile.py
+users: 20
+duration_s: 30
+thresholds: {p95: 200, error_rate: 1}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("load", LoadParams, phase=Phase.LOAD, default_timeout_s=DEFAULT_TIMEOUT_S)(run_load_check)
+    registry.register("load", LoadParams, phase=Phase.LOAD, default_timeout_s=DEFAULT_TIMEOUT_S,
+                      example=EXAMPLE, crossref=crossref)(run_load_check)

@@ -9,11 +9,13 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import RequestSpec, send
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.redact import redact_text
-from readiness_harness.result import LogExcerpt, Observation, Result
+from readiness_harness.checks.shared.exchange import RequestSpec, send
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.crossref import CrossrefContext, Finding
+from readiness_harness.contract.evidence import LogExcerpt, Observation
+from readiness_harness.contract.redaction import redact_text
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
 
 
 class LogExpect(BaseModel):
@@ -28,10 +30,11 @@ class LogExpect(BaseModel):
 class LogsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    process: str = "api"
-    requests: list[RequestSpec] = Field(min_length=1)
-    expect: LogExpect = Field(default_factory=LogExpect)
-    settle_s: float = Field(default=2.0, gt=0, le=30)
+    process: str = Field(default="api",
+                         description="the target's process whose log is read (a name from the target file)")
+    requests: list[RequestSpec] = Field(min_length=1, description="requests sent, each with a fresh X-Request-ID")
+    expect: LogExpect = Field(default_factory=LogExpect, description="what the log lines must look like")
+    settle_s: float = Field(default=2.0, gt=0, le=30, description="how long to wait for the lines to be written")
 
 
 async def run_logs(params: LogsParams, ctx: CheckContext) -> Result:
@@ -94,5 +97,23 @@ def _as_json(line: str) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+def crossref(params: LogsParams, ctx: CrossrefContext) -> list[Finding]:
+    """The process whose log is read must be one the target file starts."""
+    return ctx.process_missing(params.process, ("process",))
+
+
+EXAMPLE = """\
+type: logs
+process: api
+requests:
+  - {path: /health}
+  - {path: /v1/orders/42, headers: {Authorization: "Bearer {secret.api_token}"}}
+expect:
+  json_lines: true
+  keys: [timestamp, level, request_id]
+  must_not_contain: ["{secret.api_token}"]
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("logs", LogsParams)(run_logs)
+    registry.register("logs", LogsParams, example=EXAMPLE, crossref=crossref)(run_logs)

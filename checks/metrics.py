@@ -1,13 +1,25 @@
-"""The ``metrics`` check type: a Prometheus exposition endpoint, parsed with prometheus_client."""
+"""The ``metrics`` check type: a Prometheus exposition endpoint, parsed with prometheus_client.
+
+A family is found by its name or by the name of any of its samples: the counter exposed as
+``http_requests_total`` is found as ``http_requests_total`` or ``http_requests``, a histogram's
+``latency_seconds_count`` finds the histogram (and only those samples). An absent family names the
+closest names the endpoint does expose.
+"""
 
 from __future__ import annotations
+
+import difflib
 
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Table
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
+
+SAMPLE_SUFFIXES = ("_total", "_count", "_sum", "_bucket", "_created", "_info", "_gcount", "_gsum")
+Families = dict[str, tuple[str, list[tuple[str, dict[str, str], float]]]]
 
 
 class FamilyExpect(BaseModel):
@@ -15,23 +27,24 @@ class FamilyExpect(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    type: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    label_names: list[str] = Field(default_factory=list)
-    min: float | None = None
-    max: float | None = None
+    name: str = Field(description="the family's name or one of its sample names (http_requests_total, "
+                      "http_requests, latency_seconds_count); a sample name limits the check to those samples")
+    type: str | None = Field(default=None, description="counter, gauge, histogram, summary, info, ...")
+    labels: dict[str, str] = Field(default_factory=dict, description="only samples with these label values")
+    label_names: list[str] = Field(default_factory=list, description="label names some sample must carry")
+    min: float | None = Field(default=None, description="lowest acceptable sum of the selected samples")
+    max: float | None = Field(default=None, description="highest acceptable sum of the selected samples")
 
 
 class MetricsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    path: str = "/metrics"
-    headers: dict[str, str] = Field(default_factory=dict)
-    families: list[FamilyExpect] = Field(min_length=1)
+    path: str = Field(default="/metrics", description="the exposition endpoint on the target (or a full URL)")
+    headers: dict[str, str] = Field(default_factory=dict, description="sent with the scrape (placeholders allowed)")
+    families: list[FamilyExpect] = Field(min_length=1, description="metric families that must be exposed")
 
 
-def parse_exposition(text: str) -> dict[str, tuple[str, list[tuple[str, dict[str, str], float]]]]:
+def parse_exposition(text: str) -> Families:
     """family name -> (type, [(sample name, labels, value)])."""
     out = {}
     for family in text_string_to_metric_families(text):
@@ -57,11 +70,45 @@ async def run_metrics(params: MetricsParams, ctx: CheckContext) -> Result:
                                     families=float(len(families)))
 
 
-def _family(expect: FamilyExpect, families: dict) -> Observation:
+def find_family(name: str, families: Families) -> tuple[str, str | None] | None:
+    """(family, sample name or None) for ``name``: a family's own name, or the name of one of its samples
+    (``http_requests_total`` finds the counter ``http_requests``, ``latency_seconds_count`` the histogram)."""
+    if name in families:
+        return name, None
+    for family, (_, samples) in families.items():
+        if any(sample == name for sample, _, _ in samples):
+            return family, name
+    for suffix in SAMPLE_SUFFIXES:
+        if name.endswith(suffix) and name.removesuffix(suffix) in families:
+            return name.removesuffix(suffix), name
+    return None
+
+
+def closest_names(name: str, families: Families, limit: int = 3) -> list[str]:
+    """The names exposed that look most like ``name`` (family names and sample names)."""
+    names = set(families) | {sample for _, samples in families.values() for sample, _, _ in samples}
+    close = difflib.get_close_matches(name, sorted(names), n=limit, cutoff=0.6)
+    if close:
+        return close
+    words = set(name.split("_")) - {"", "total", "count", "sum", "bucket", "seconds", "bytes"}
+    return sorted((n for n in names if words & set(n.split("_"))), key=len)[:limit]
+
+
+def _absent(expect: FamilyExpect, families: Families) -> Observation:
+    close = closest_names(expect.name, families)
+    observed = "<absent>" + (f"; did you mean {', '.join(close)}?" if close else f" ({len(families)} families exposed)")
+    return Observation(label=f"metric {expect.name}", observed=observed, expected="exposed", ok=False)
+
+
+def _family(expect: FamilyExpect, families: Families) -> Observation:
     label = f"metric {expect.name}"
-    if expect.name not in families:
-        return Observation(label=label, observed="<absent>", expected="exposed", ok=False)
-    kind, samples = families[expect.name]
+    found = find_family(expect.name, families)
+    if found is None:
+        return _absent(expect, families)
+    family, sample_name = found
+    kind, samples = families[family]
+    if sample_name is not None:
+        samples = [s for s in samples if s[0] == sample_name]
     if expect.type and kind != expect.type:
         return Observation(label=label, observed=f"type {kind}", expected=f"type {expect.type}", ok=False)
     matching = [s for s in samples if all(s[1].get(k) == v for k, v in expect.labels.items())]
@@ -72,7 +119,8 @@ def _family(expect: FamilyExpect, families: dict) -> Observation:
     if missing:
         return Observation(label=label, observed=f"labels {sorted(present)}", expected=f"labels {expect.label_names}",
                            ok=False)
-    values = [s[2] for s in (matching or samples) if not s[0].endswith(("_created", "_bucket"))]
+    values = [s[2] for s in (matching or samples)
+              if sample_name is not None or not s[0].endswith(("_created", "_bucket"))]
     total = sum(values)
     bounds_ok = (expect.min is None or total >= expect.min) and (expect.max is None or total <= expect.max)
     expected = "exposed" if expect.min is None and expect.max is None else f"value in [{expect.min}, {expect.max}]"
@@ -80,5 +128,15 @@ def _family(expect: FamilyExpect, families: dict) -> Observation:
                        expected=expected, ok=bounds_ok)
 
 
+EXAMPLE = """\
+type: metrics
+path: /metrics
+families:
+  - {name: http_requests_total, type: counter, label_names: [method, status]}
+  - {name: http_request_duration_seconds, type: histogram}
+  - {name: process_open_fds, max: 1000}
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("metrics", MetricsParams)(run_metrics)
+    registry.register("metrics", MetricsParams, example=EXAMPLE)(run_metrics)

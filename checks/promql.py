@@ -19,11 +19,11 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from requests import RequestException
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.prometheus import PrometheusUnavailable, server_of
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Observation, Result, Table, TimeSeries, Window
+from readiness_harness.contract.context import CheckContext, PrometheusUnavailable
+from readiness_harness.contract.evidence import Observation, Table, TimeSeries, Window
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import Capability, Phase, Registry
+from readiness_harness.contract.result import Result
 
 WINDOW_TOKEN = "{window}"
 
@@ -33,22 +33,23 @@ class CompareTo(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    item: str
-    measurement: str
-    tolerance_pct: float = Field(gt=0, le=1000)
+    item: str = Field(description="the id of an item that ran earlier in the audit")
+    measurement: str = Field(description="the name of one of its measurements (for example p95_ms)")
+    tolerance_pct: float = Field(gt=0, le=1000, description="acceptable difference, percent of the measurement")
     tolerance_abs: float = Field(default=0.0, ge=0, description="absolute slack, in the measurement's unit")
 
 
 class PromqlParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1)
-    window: str | None = None
-    min: float | None = None
-    max: float | None = None
-    equals: float | None = None
-    compare_to: CompareTo | None = None
-    allow_empty: bool = False
+    query: str = Field(min_length=1, description="the PromQL expression; {window} is replaced by the window's length")
+    window: str | None = Field(default=None,
+                               description="evaluate at the end of a recorded window, e.g. load:<item-id>")
+    min: float | None = Field(default=None, description="lowest acceptable value")
+    max: float | None = Field(default=None, description="highest acceptable value")
+    equals: float | None = Field(default=None, description="the exact value")
+    compare_to: CompareTo | None = Field(default=None, description="agree with a measurement another item recorded")
+    allow_empty: bool = Field(default=False, description="an empty result passes instead of failing")
 
     @model_validator(mode="after")
     def _consistent(self) -> PromqlParams:
@@ -61,7 +62,7 @@ class PromqlParams(BaseModel):
 
 def finished_result(ctx: CheckContext, item_id: str) -> ItemResult | None:
     """The result of an item that already finished in this audit."""
-    return ctx.env.finished(item_id)
+    return ctx.audit.finished(item_id)
 
 
 def window_range(window: Window) -> str:
@@ -71,14 +72,14 @@ def window_range(window: Window) -> str:
 async def run_promql(params: PromqlParams, ctx: CheckContext) -> Result:
     """Query the audit's Prometheus (PromQL); expect bounds, or agreement with another item's measurement."""
     try:
-        url = await server_of(ctx.env).wait_ready(timeout_s=max(1.0, ctx.timeout_s - 5))
+        url = await ctx.prometheus().wait_ready(timeout_s=max(1.0, ctx.timeout_s - 5))
     except PrometheusUnavailable as exc:
         return Result.error(f"no Prometheus to query: {exc}")
     query, at, window = params.query, time.time(), None
     if params.window is not None:
-        window = ctx.env.windows.get(params.window)
+        window = ctx.audit.windows.get(params.window)
         if window is None:
-            known = ", ".join(sorted(ctx.env.windows)) or "none"
+            known = ", ".join(sorted(ctx.audit.windows)) or "none"
             return Result.error(f"no window '{params.window}' was recorded in this audit (recorded: {known}); "
                                 "the item that records it must be listed, and run, before this one")
         query, at = query.replace(WINDOW_TOKEN, window_range(window)), window.end
@@ -178,5 +179,14 @@ def _compare(compare: CompareTo, ctx: CheckContext, samples: list[tuple[str, flo
                        ok=ok)
 
 
+EXAMPLE = """\
+type: promql
+window: load:checkout-load
+query: sum(increase(http_requests_total{status=~"5.."}[{window}])) or vector(0)
+max: 0
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("promql", PromqlParams, phase=Phase.FAULT, default_timeout_s=60.0)(run_promql)
+    registry.register("promql", PromqlParams, phase=Phase.FAULT, default_timeout_s=60.0,
+                      needs=frozenset({Capability.PROMETHEUS}), example=EXAMPLE)(run_promql)

@@ -19,9 +19,12 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Observation, Result, Status, Table
+from readiness_harness.contract import crossref as references
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.evidence import Observation, Table
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
                           ".ruff_cache", ".pytest_cache", ".hypothesis"})
@@ -39,7 +42,7 @@ class SecretsScanParams(BaseModel):
                              "(file relative to the checklist's folder) or a secret's SHA-1 (or its prefix)")
     exclude_plugins: list[str] = Field(default_factory=list, description="detect-secrets plugin class names "
                                        "to leave out, for example KeywordDetector")
-    max_files: int = Field(default=5000, ge=1, le=100_000)
+    max_files: int = Field(default=5000, ge=1, le=100_000, description="stop with an error beyond this many files")
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ async def run_secrets_scan(params: SecretsScanParams, ctx: CheckContext) -> Resu
         return Result(status=Status.INCONCLUSIVE, message=f"nothing to scan yet in {', '.join(empty)}: "
                       "an empty folder proves nothing")
     raw = await asyncio.to_thread(scan, files, params.exclude_plugins)
-    base = ctx.env.checklist_dir.resolve()
+    base = ctx.audit.checklist_dir.resolve()
     findings = [Finding(_display(name, base), line, kind, digest) for name, line, kind, digest in raw]
     open_findings = [f for f in findings if not f.allowed_by(params.allow)]
     allowed = len(findings) - len(open_findings)
@@ -125,5 +128,17 @@ async def run_secrets_scan(params: SecretsScanParams, ctx: CheckContext) -> Resu
     return Result.passed(f"no secrets in {len(files)} files{extra}", observation, table, **measurements)
 
 
+def crossref(params: SecretsScanParams, ctx: references.CrossrefContext) -> list[references.Finding]:
+    """Every file or folder to scan exists (paths with placeholders are known only at run time)."""
+    return [f for n, path in enumerate(params.paths) for f in ctx.file_missing(path, ("paths", n), what="path")]
+
+
+EXAMPLE = """\
+type: secrets_scan
+paths: [../src, ../deploy]
+exclude: ["tests/**"]
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("secrets_scan", SecretsScanParams)(run_secrets_scan)
+    registry.register("secrets_scan", SecretsScanParams, example=EXAMPLE, crossref=crossref)(run_secrets_scan)

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from readiness_harness.checks.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.expectations import ResponseExpect, dedupe, evaluate
-from readiness_harness.checks.jsonpath import MISSING, lookup
-from readiness_harness.checks.registry import Registry
-from readiness_harness.checks.variables import Generator, generate, substitute, unresolved
-from readiness_harness.context import CheckContext
-from readiness_harness.errors import CheckFailure
-from readiness_harness.result import Observation, Result
+from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
+from readiness_harness.checks.shared.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup, single_path
+from readiness_harness.checks.shared.variables import Generator, generate, substitute, unresolved
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.errors import CheckFailure
+from readiness_harness.contract.evidence import Observation
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
+
+
+def _capture_source(source: str) -> str:
+    """``header:NAME`` or a JSON path that reads one value."""
+    if source.startswith("header:"):
+        if not source[7:].strip():
+            raise ValueError("'header:' needs a header name, for example header:Location")
+        return source
+    return single_path(source)
+
+
+CaptureSource = Annotated[str, AfterValidator(_capture_source)]
 
 
 class Step(BaseModel):
@@ -24,23 +37,26 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    request: RequestSpec
-    expect: ResponseExpect = Field(default_factory=ResponseExpect)
-    capture: dict[str, str] = Field(default_factory=dict, description="var name -> JSON path or header:NAME")
-    repeat: int = Field(default=1, ge=1, le=200)
-    concurrent: bool = False
-    same_json: list[str] = Field(default_factory=list, description="JSON paths equal across repeated responses")
-    until: ResponseExpect | None = None
-    poll_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    poll_interval_s: float = Field(default=0.2, gt=0)
+    name: str = Field(description="a label for the step in the report")
+    request: RequestSpec = Field(description="the request ({var.NAME} and {fresh.KIND} allowed)")
+    expect: ResponseExpect = Field(default_factory=ResponseExpect, description="what the answer must look like")
+    capture: dict[str, CaptureSource] = Field(default_factory=dict, description="var name -> JSON path or header:NAME")
+    repeat: int = Field(default=1, ge=1, le=200, description="send the request this many times")
+    concurrent: bool = Field(default=False, description="send the repeats at once")
+    same_json: list[JsonPath] = Field(default_factory=list, description="JSON paths equal across repeated responses")
+    until: ResponseExpect | None = Field(default=None, description="poll the request until its answer matches this")
+    poll_timeout_s: float = Field(default=10.0, gt=0, le=300, description="give up polling after this many seconds")
+    poll_interval_s: float = Field(default=0.2, gt=0, description="pause between polls")
 
 
 class SequenceParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    vars: dict[str, Generator] = Field(default_factory=dict)
-    steps: list[Step] = Field(min_length=1)
+    vars: dict[str, Generator] = Field(default_factory=dict,
+                                       description="name -> a fresh value per run (uuid, token, evm_address), used as "
+                                                   "{var.NAME}")
+    steps: list[Step] = Field(min_length=1,
+                              description="the requests, in order; the sequence stops at the first failing step")
 
 
 async def run_sequence(params: SequenceParams, ctx: CheckContext) -> Result:
@@ -123,5 +139,23 @@ def _label(step: Step, observations: list[Observation]) -> list[Observation]:
     return [o.model_copy(update={"label": f"{step.name}: {o.label}"}) for o in observations]
 
 
+EXAMPLE = """\
+type: sequence
+vars: {key: uuid}
+steps:
+  - name: create
+    request: {method: POST, path: /v1/orders, headers: {Idempotency-Key: "{var.key}"}, json: {sku: A1, qty: 1}}
+    expect: {status: 201}
+    capture: {order: id, where: "header:Location"}
+  - name: read it back
+    request: {path: "/v1/orders/{var.order}"}
+    expect: {status: 200, json: {sku: A1}}
+  - name: wait until shipped
+    request: {path: "/v1/orders/{var.order}"}
+    until: {json: {status: shipped}}
+    poll_timeout_s: 10
+"""
+
+
 def register(registry: Registry) -> None:
-    registry.register("sequence", SequenceParams)(run_sequence)
+    registry.register("sequence", SequenceParams, example=EXAMPLE)(run_sequence)

@@ -1,7 +1,11 @@
-"""One audit, end to end: load, provision, run the phases, tear down, write every report.
+"""One audit, end to end: load, provision, run the phases, tear down, complete the record.
 
-Interrupts (SIGINT, SIGTERM) cancel the work; teardown still runs and a partial report is
-written from what finished.
+The audit emits events (``audit_started``, ``item_finished``, ``audit_finished``) to the listeners
+its options name; the journal, the report writer and the console are such listeners, wired by the
+CLI. The record is complete (verdict, diff, notes) before any listener sees it.
+
+Interrupts (SIGINT, SIGTERM) cancel the work; teardown still runs and a partial record is handed
+to the listeners from what finished.
 """
 
 from __future__ import annotations
@@ -11,63 +15,59 @@ import datetime as dt
 import secrets
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from readiness_harness import verdict as verdicts
 from readiness_harness.chaos.ledger import Ledger, recover
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import AuditEnvironment
-from readiness_harness.errors import ChecklistError, Problem, TargetError
+from readiness_harness.contract.errors import ChecklistError, Problem, TargetError
+from readiness_harness.contract.events import AuditListener, AuditStarted, Listeners
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.crossref import named_target, raise_for_references
+from readiness_harness.diff import diff_against_previous
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.fingerprint import fingerprint
-from readiness_harness.journal import Journal
 from readiness_harness.loader import LoadedChecklist, load_checklist
+from readiness_harness.outcome import EXIT_INTERRUPTED, AuditOutcome, AuditState, build_record, exit_code
 from readiness_harness.provision import RunningTarget, external_target, provisioned
-from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
-from readiness_harness.reports.writer import write_reports
-from readiness_harness.result import Result, Status
-from readiness_harness.runner import PlannedItem, Runner, plan, to_item_result
+from readiness_harness.runner import PlannedItem, Runner, plan
 from readiness_harness.services import audit_services
 from readiness_harness.signoffs import SignOffBook, load_signoffs
-from readiness_harness.target import load_target
+from readiness_harness.target import TargetSpec, load_target
 
-EXIT_APPROVED, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+__all__ = ["EXIT_INTERRUPTED", "AuditOptions", "AuditOutcome", "run_audit"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class AuditOptions:
+    """Everything one audit is asked to do; the CLI builds it from its arguments."""
+
     checklist: Path
     out_dir: Path = Path("reports/out")
     target: Path | None = None
     base_url: str | None = None
     attestations: Path | None = None
     waivers: Path | None = None
-    phases: set[Phase] | None = None
-    only: set[str] | None = None
+    phases: frozenset[Phase] | None = None
+    only: frozenset[str] | None = None
     concurrency: int | None = None
-    on_result: Callable[[ItemResult], None] | None = None
     environ: dict[str, str] | None = None
+    listeners: tuple[AuditListener, ...] = ()
 
 
-@dataclass
-class AuditOutcome:
-    record: AuditRecord
+@dataclass(frozen=True)
+class _Plan:
+    """An audit after validation: what to run, where, and with which sign-offs."""
+
+    options: AuditOptions
+    loaded: LoadedChecklist
+    book: SignOffBook
+    planned: list[PlannedItem]
+    target: tuple[TargetSpec, Path] | None
+    run_id: str
     run_dir: Path
-    html: Path
-    exit_code: int
-
-
-@dataclass
-class _State:
-    results: list[ItemResult] = field(default_factory=list)
-    target: RunningTarget | None = None
-    environment: dict[str, object] = field(default_factory=dict)
-    interrupted: str | None = None
-    target_error: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def new_run_id(checklist_id: str) -> str:
@@ -83,6 +83,8 @@ def prepare(options: AuditOptions, registry: Registry) -> tuple[LoadedChecklist,
     waivers = options.waivers or (loaded.resolve(meta.waivers) if meta.waivers else None)
     known = {item.id for _, item in loaded.checklist.items()}
     book = load_signoffs(attestations, waivers, known_items=known)
+    raise_for_references(loaded, registry,
+                         target_file=None if options.base_url else options.target or named_target(loaded))
     if options.only:
         unknown = sorted(options.only - known)
         if unknown:
@@ -100,20 +102,43 @@ def target_path(options: AuditOptions, loaded: LoadedChecklist) -> Path:
     return loaded.resolve(loaded.checklist.meta.target)
 
 
-async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
+def configuration_files(audit: _Plan) -> tuple[tuple[str, Path], ...]:
+    """The files this audit reads its configuration from, with their roles (for the run's manifest)."""
+    options, loaded = audit.options, audit.loaded
+    meta = loaded.checklist.meta
+    found: list[tuple[str, Path | None]] = [
+        ("checklist", loaded.path),
+        ("target", None if options.base_url else target_path(options, loaded)),
+        ("attestations", options.attestations or (loaded.resolve(meta.attestations) if meta.attestations else None)),
+        ("waivers", options.waivers or (loaded.resolve(meta.waivers) if meta.waivers else None)),
+    ]
+    return tuple((role, path) for role, path in found if path is not None)
+
+
+def _plan(options: AuditOptions, registry: Registry) -> _Plan:
     loaded, book = prepare(options, registry)
-    spec_and_dir = None if options.base_url else load_target(target_path(options, loaded))
-    planned = plan(loaded, registry)
+    target = None if options.base_url else load_target(target_path(options, loaded))
     run_id = new_run_id(loaded.checklist.meta.id)
     run_dir = (options.out_dir / run_id).resolve()  # subprocesses (Locust, schemathesis) run elsewhere
-    journal = Journal(run_dir / "journal.jsonl")
-    state = _State()
+    return _Plan(options, loaded, book, plan(loaded, registry), target, run_id, run_dir)
+
+
+async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
+    """Run one audit; raises ChecklistError before anything starts when a file is invalid."""
+    audit = _plan(options, registry)
+    state = AuditState()
+    listeners = Listeners((state, *options.listeners))
+    meta = audit.loaded.checklist.meta
+    listeners.audit_started(AuditStarted(run_id=audit.run_id, run_dir=audit.run_dir, checklist_id=meta.id,
+                                         checklist_title=meta.title, planned_items=len(audit.planned),
+                                         configuration=configuration_files(audit),
+
+                                         phases=Counter(p.phase.value for p in audit.planned)))
     ledger_dir = options.out_dir.resolve() / ".ledger"
     state.notes += [f"Recovered from an earlier run: {line}" for line in await recover(ledger_dir)]
-    ledger = Ledger(ledger_dir, run_id)
+    ledger = Ledger(ledger_dir, audit.run_id)
     started, started_mono = dt.datetime.now(dt.UTC), time.monotonic()
-    work = asyncio.ensure_future(_provision_and_run(options, loaded, book, planned, run_dir, journal, state,
-                                                     spec_and_dir, ledger))
+    work = asyncio.ensure_future(_provision_and_run(audit, state, ledger, listeners))
     with _interrupts(work, state):
         try:
             await work
@@ -122,50 +147,47 @@ async def run_audit(options: AuditOptions, registry: Registry) -> AuditOutcome:
         except TargetError as exc:
             state.target_error = str(exc)
         finally:
-            journal.close()
             ledger.close(clean=True)
-    record = _record(loaded, planned, state, run_id, started, time.monotonic() - started_mono)
-    record.signoffs = book.signoff_records()
-    html = write_reports(record, run_dir)
-    return AuditOutcome(record, run_dir, html, _exit_code(record, state))
+        record = build_record(audit.loaded, audit.planned, state, audit.run_id, started,
+                              time.monotonic() - started_mono)
+        record.signoffs = audit.book.signoff_records()
+        record.diff = diff_against_previous(record, audit.run_dir)
+        listeners.audit_finished(record, audit.run_dir)
+    return AuditOutcome(record, audit.run_dir, exit_code(record, state.interrupted, state.target_error))
 
 
-async def _provision_and_run(
-    options: AuditOptions, loaded: LoadedChecklist, book: SignOffBook, planned: list[PlannedItem],
-    run_dir: Path, journal: Journal, state: _State, spec_and_dir: tuple | None, ledger: Ledger,
-) -> None:
-    if spec_and_dir is None:
-        await _run(external_target(options.base_url or ""), options, loaded, book, planned, run_dir, journal, state)
+async def _provision_and_run(audit: _Plan, state: AuditState, ledger: Ledger, listener: AuditListener) -> None:
+    if audit.target is None:
+        await _run(external_target(audit.options.base_url or ""), audit, state, listener)
         return
-    spec, base_dir = spec_and_dir
-    async with provisioned(spec, base_dir=base_dir, log_dir=run_dir / "logs", environ=options.environ,
+    spec, base_dir = audit.target
+    async with provisioned(spec, base_dir=base_dir, log_dir=audit.run_dir / "logs", environ=audit.options.environ,
                            ledger=ledger) as target:
-        await _run(target, options, loaded, book, planned, run_dir, journal, state)
+        await _run(target, audit, state, listener)
 
 
-async def _run(
-    target: RunningTarget, options: AuditOptions, loaded: LoadedChecklist, book: SignOffBook,
-    planned: list[PlannedItem], run_dir: Path, journal: Journal, state: _State,
-) -> None:
+async def _run(target: RunningTarget, audit: _Plan, state: AuditState, listener: AuditListener) -> None:
+    options = audit.options
     state.target = target
     state.environment = fingerprint(target)
     state.notes += target.notes
-    selected = [p for p in planned if p.check_type is not None and (options.only is None or p.item.id in options.only)
+    selected = [p for p in audit.planned if p.check_type is not None
+                and (options.only is None or p.item.id in options.only)
                 and (options.phases is None or p.phase in options.phases)]
-    env = AuditEnvironment(target=target, run_dir=run_dir, checklist_dir=loaded.directory, signoffs=book,
-                           planned_types=frozenset(p.check_type.name for p in selected if p.check_type),
-                           notes=state.notes)
-    runner = Runner(env, journal, concurrency=options.concurrency or loaded.checklist.meta.concurrency,
-                    phases=options.phases, only=options.only, on_result=options.on_result)
-    runner.results = state.results
+    env = AuditEnvironment(target=target, run_dir=audit.run_dir, checklist_dir=audit.loaded.directory,
+                           signoffs=audit.book, notes=state.notes,
+                           needs=frozenset(n for p in selected if p.check_type for n in p.check_type.needs))
+    runner = Runner(env, listener=listener,
+                    concurrency=options.concurrency or audit.loaded.checklist.meta.concurrency,
+                    phases=options.phases, only=options.only)
     async with AsyncExitStack() as stack:
         for factory in audit_services():
             await stack.enter_async_context(factory(env))
-        await runner.run(planned)
+        await runner.run(audit.planned)
 
 
 @contextmanager
-def _interrupts(work: asyncio.Future[None], state: _State) -> Iterator[None]:
+def _interrupts(work: asyncio.Future[None], state: AuditState) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     installed = []
 
@@ -184,45 +206,3 @@ def _interrupts(work: asyncio.Future[None], state: _State) -> Iterator[None]:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-
-
-def _record(
-    loaded: LoadedChecklist, planned: list[PlannedItem], state: _State, run_id: str, started: dt.datetime,
-    duration: float,
-) -> AuditRecord:
-    finished = {r.id: r for r in state.results}
-    reason = (f"the target could not run: {state.target_error}" if state.target_error
-              else f"not run: the audit was interrupted ({state.interrupted})")
-    items = [finished.get(p.item.id) or _not_run(p, reason, state.target_error is not None) for p in planned]
-    meta = loaded.checklist.meta
-    target = state.target
-    complete = state.interrupted is None and state.target_error is None
-    verdict: Literal["APPROVED", "REJECTED"] = verdicts.verdict(items) if complete else "REJECTED"
-    notes = [*state.notes, *([f"Target error: {state.target_error}"] if state.target_error else [])]
-    return AuditRecord(
-        run_id=run_id, verdict=verdict, complete=complete, interrupted=state.interrupted,
-        checklist=ChecklistInfo(id=meta.id, title=meta.title, path=str(loaded.path), sha256=loaded.sha256,
-                                version=meta.version, signoff_roles=meta.signoff.roles),
-        target=TargetInfo(name=(target.spec.name if target and target.spec else "external"),
-                          base_url=target.base_url if target else "",
-                          provisioned=bool(target and target.provisioned),
-                          processes=list(target.processes) if target else []),
-        started_at=started.isoformat(timespec="seconds"),
-        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), duration_s=round(duration, 2),
-        environment=state.environment, counts=verdicts.counts(items), severity_counts=verdicts.severity_counts(items),
-        score=verdicts.score(items), blocking=verdicts.blocking(items), items=items, notes=notes,
-    )
-
-
-def _not_run(planned_item: PlannedItem, reason: str, is_error: bool) -> ItemResult:
-    status = Status.ERROR if is_error else Status.SKIPPED
-    return to_item_result(planned_item, Result(status=status, message=reason), time.time())
-
-
-def _exit_code(record: AuditRecord, state: _State) -> int:
-    if state.interrupted:
-        return EXIT_INTERRUPTED
-    evaluated = [i for i in record.items if i.kind == "check" and i.status not in (Status.ERROR, Status.SKIPPED)]
-    if state.target_error or not evaluated and any(i.kind == "check" for i in record.items):
-        return EXIT_ENVIRONMENT
-    return EXIT_APPROVED if record.verdict == "APPROVED" else EXIT_REJECTED

@@ -1,9 +1,11 @@
 """``python -m readiness_harness.audit_all CHECKLIST...``: the index page of ``make audit-all``.
 
 ``make audit-all`` audits each checklist in turn (a rejected or broken one does not stop the
-others); this module then collects the newest ``results.json`` of every checklist from the
-reports folder and writes ``index.html`` there, linking each report with its verdict and its
-claims headline. A checklist without a finished run is listed on stderr and left out.
+others); this module then writes ``index.html`` in the reports folder: the checklists given lead,
+in their order, each with its newest report (verdict, score, claims headline) and the history of
+its last runs (see harness/history.py), followed by any other checklist with runs there. A
+checklist given without a finished run is listed on stderr. Every audit also refreshes this page
+at its end, so it stays current after a plain ``make audit``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from readiness_harness.checks import default_registry
-from readiness_harness.errors import ChecklistError
+from readiness_harness.contract.errors import ChecklistError
+from readiness_harness.contract.record import AuditRecord
+from readiness_harness.diff import find_previous
+from readiness_harness.history import history_records
 from readiness_harness.loader import load_checklist
-from readiness_harness.record import AuditRecord
-from readiness_harness.reports.diff import find_previous
 from readiness_harness.reports.index import write_index
 
 
@@ -50,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records, missing = latest_records(args.out, args.checklists)
     for line in missing:
         print(f"audit-all: {line}", file=sys.stderr)
-    index = write_index(args.out, records)
+    index = write_index(args.out, history_records(args.out, first=[r.checklist.id for r in records]))
     approved = sum(record.verdict == "APPROVED" for record in records)
     print(f"{index}: {len(records)} report(s), {approved} approved")
     return 0 if records else 1

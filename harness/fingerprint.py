@@ -7,9 +7,9 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import readiness_harness
+from readiness_harness.contract.record import RunEnvironment
 from readiness_harness.provision import RunningTarget
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +35,14 @@ def git_commit(path: Path = PROJECT_ROOT) -> str:
     return out.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def fingerprint(target: RunningTarget) -> dict[str, Any]:
+def fingerprint(target: RunningTarget) -> RunEnvironment:
     proxy = target.proxy
-    return {
-        "harness_version": readiness_harness.__version__,
-        "git_commit": git_commit(),
-        "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
-        "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        "locust": _version("locust"),
-        "toxiproxy": f"{proxy.kind} {proxy.version} at {proxy.url}" if proxy else "not used",
-        "target": f"{target.spec.name if target.spec else 'external'} at {target.base_url}",
-    }
+    return RunEnvironment(
+        harness_version=readiness_harness.__version__,
+        git_commit=git_commit(),
+        python=f"{platform.python_implementation()} {sys.version.split()[0]}",
+        platform=f"{platform.system()} {platform.release()} ({platform.machine()})",
+        locust=_version("locust"),
+        toxiproxy=f"{proxy.kind} {proxy.version} at {proxy.url}" if proxy else "not used",
+        target=f"{target.spec.name if target.spec else 'external'} at {target.base_url}",
+    )

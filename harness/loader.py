@@ -9,13 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.errors import ChecklistError, Problem
-from readiness_harness.model import CheckCall, Checklist
+from readiness_harness.contract.checklist import CheckCall, Checklist
+from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.registry import CALL_KEYS, Registry
+from readiness_harness.documents import read_yaml, validate_model
 from readiness_harness.validation import problems_from, suggest
-from readiness_harness.yamlsrc import LineMap, format_path, parse
+from readiness_harness.yamlsrc import LineMap, format_path
 
-CALL_KEYS = ("type", "timeout", "exclusive")
+UNBOUND = "todo"  # written by `harness import` for an item nobody has bound yet
 
 
 @dataclass(frozen=True)
@@ -31,25 +32,6 @@ class LoadedChecklist:
     def resolve(self, relative: str) -> Path:
         """A path written in the checklist, relative to the checklist's folder."""
         return (self.directory / relative).resolve()
-
-
-def read_yaml(path: Path) -> tuple[Any, LineMap, str]:
-    """Read and parse a user-written YAML file; a missing file is a ChecklistError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ChecklistError([Problem(str(path), None, "", "file not found", "Check the path.")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChecklistError([Problem(str(path), None, "", f"cannot read the file: {exc}")]) from exc
-    data, lines = parse(text, str(path))
-    return data, lines, text
-
-
-def validate_model(model: type[BaseModel], data: Any, *, file: str, lines: LineMap) -> tuple[Any, list[Problem]]:
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        return None, problems_from(exc, model=model, file=file, lines=lines, data=data)
 
 
 def load_checklist(path: str | Path, registry: Registry) -> LoadedChecklist:
@@ -94,10 +76,19 @@ def _validate_calls(
             problems.append(Problem(file, lines.line(where), format_path(where), "must be a mapping with a 'type'"))
             continue
         kind = raw.get("type")
+        if kind == UNBOUND:
+            suggested = raw.get("suggested")
+            hint = f"Suggested: {suggested}. " if suggested else ""
+            problems.append(Problem(file, lines.line((*where, "type")), format_path(where),
+                                    "not bound yet (type: todo)",
+                                    f"{hint}Bind it to a check, an `attestation:` or `not_applicable:`."))
+            continue
         check_type = registry.get(kind) if isinstance(kind, str) else None
         if check_type is None:
             known = ", ".join(registry.names())
-            hint = (suggest(str(kind), registry.names()) or "") + f" Known types: {known}."
+            renamed = registry.renamed(str(kind))
+            hint = (f"'{kind}' is now called '{renamed.name}'." if renamed else
+                    (suggest(str(kind), registry.names()) or "") + f" Known types: {known}.")
             what = "missing required key 'type'" if kind is None else f"unknown check type '{kind}'"
             problems.append(Problem(file, lines.line((*where, "type")), format_path(where), what, hint.strip()))
             continue

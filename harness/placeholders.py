@@ -10,22 +10,14 @@ import hashlib
 import os
 import re
 import secrets
-import socket
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from readiness_harness.errors import TargetError
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 
 PATTERN = re.compile(r"\{((?:port|secret|proxy|env|dep)\.[A-Za-z0-9_.-]+|python|run_dir|base_url)(\|sha256)?\}")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS reports free on ``host`` right now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def names_in(value: Any, kind: str) -> set[str]:

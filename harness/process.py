@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from readiness_harness.errors import TargetError
+from readiness_harness.contract.errors import TargetError
 
 
 class ManagedProcess:
@@ -121,4 +121,6 @@ class ManagedProcess:
                 except httpx.HTTPError as exc:
                     last = f"{type(exc).__name__}"
                 await asyncio.sleep(interval_s)
-        raise TargetError(f"process '{self.name}' not ready at {url} within {timeout_s:g} s (last: {last})")
+        tail = "\n".join(self.log_tail())
+        raise TargetError(f"process '{self.name}' not ready at {url} within {timeout_s:g} s (last: {last}; "
+                          f"still running); last log lines:\n{tail}")

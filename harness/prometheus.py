@@ -22,7 +22,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,24 +31,18 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from readiness_harness.errors import HarnessError, TargetError
-from readiness_harness.placeholders import free_port
+from readiness_harness.contract.context import PROMETHEUS_INSTALL_HINT, PrometheusUnavailable
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
+from readiness_harness.contract.registry import Capability
 from readiness_harness.process import ManagedProcess
 
 if TYPE_CHECKING:
-    from readiness_harness.context import AuditEnvironment
+    from readiness_harness.environment import AuditEnvironment
 
-SERVICE_KEY = "prometheus"  # env.services[...] -> the base URL, once the target was scraped
-SERVER_KEY = "prometheus.server"  # env.services[...] -> the PrometheusServer
-INSTALL_HINT = ("install Debian's prometheus package (apt-get install prometheus), "
-                "which provides prometheus and promtool")
 JOB = "target"
 FOLDER_PREFIX = "harness-prometheus-"
 SCRAPED = f'count_over_time(up{{job="{JOB}"}}[1m]) >= 2'  # two scrapes: rate() has something to work with
-
-
-class PrometheusUnavailable(HarnessError):
-    """No Prometheus is running for this audit, or it never became ready."""
 
 
 class PrometheusServer:
@@ -106,15 +100,6 @@ class PrometheusServer:
                         return self.url
                 await asyncio.sleep(0.25)
         raise TargetError(f"Prometheus did not scrape {self.scrape_target} within {timeout_s:g} s")
-
-    def on_ready(self, callback: Callable[[str], object]) -> None:
-        """Call ``callback(url)`` once the target was scraped (not at all if it never is)."""
-        def done(task: asyncio.Task[str]) -> None:
-            if not task.cancelled() and task.exception() is None:
-                callback(task.result())
-
-        if self._ready is not None:
-            self._ready.add_done_callback(done)
 
     async def wait_ready(self, timeout_s: float = 60.0) -> str:
         """The base URL, once Prometheus answers and has scraped the target twice (so rates exist)."""
@@ -199,32 +184,20 @@ def _group_names(path: Path) -> list[str]:
     return [str(group.get("name")) for group in data.get("groups") or [] if isinstance(group, dict)]
 
 
-def server_of(env: AuditEnvironment) -> PrometheusServer:
-    """The audit's Prometheus, or PrometheusUnavailable saying why there is none."""
-    server = env.services.get(SERVER_KEY)
-    if isinstance(server, PrometheusServer):
-        return server
-    reason = env.services.get(f"{SERVICE_KEY}.missing") or "no Prometheus service in this audit"
-    raise PrometheusUnavailable(str(reason))
-
-
-NEEDS_PROMETHEUS = frozenset({"promql", "alert_rules"})
-
-
 @asynccontextmanager
 async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
     """Audit service: a Prometheus scraping the target's /metrics every second, when the binary exists."""
     binary = shutil.which("prometheus")
-    if not env.planned_types & NEEDS_PROMETHEUS:
+    if Capability.PROMETHEUS not in env.needs:
         yield  # no item of this audit queries Prometheus
         return
     if os.environ.get("HARNESS_PROMETHEUS", "").lower() in {"off", "0", "false", "no"}:
-        env.services[f"{SERVICE_KEY}.missing"] = "Prometheus is disabled (HARNESS_PROMETHEUS=off)"
+        env.prometheus_missing = "Prometheus is disabled (HARNESS_PROMETHEUS=off)"
         yield
         return
     if binary is None:
-        env.services[f"{SERVICE_KEY}.missing"] = f"no prometheus binary on PATH: {INSTALL_HINT}"
-        env.notes.append(f"Prometheus: not started (no prometheus binary on PATH); {INSTALL_HINT}.")
+        env.prometheus_missing = f"no prometheus binary on PATH: {PROMETHEUS_INSTALL_HINT}"
+        env.notes.append(f"Prometheus: not started (no prometheus binary on PATH); {PROMETHEUS_INSTALL_HINT}.")
         yield
         return
     if removed := remove_stale():
@@ -236,13 +209,12 @@ async def prometheus_service(env: AuditEnvironment) -> AsyncIterator[None]:
         try:
             server.start()
         except TargetError as exc:
-            env.services[f"{SERVICE_KEY}.missing"] = f"Prometheus could not start: {exc}"
+            env.prometheus_missing = f"Prometheus could not start: {exc}"
             env.notes.append(f"Prometheus: could not start ({exc}).")
         else:
-            env.services[SERVER_KEY] = server
-            server.on_ready(lambda url: env.services.__setitem__(SERVICE_KEY, url))
+            env.prometheus_server = server
         yield
     finally:
-        env.services.pop(SERVER_KEY, None)
-        env.services.pop(SERVICE_KEY, None)
+        env.prometheus_server = None
+        env.prometheus_missing = "the audit's Prometheus was stopped"
         server.stop()

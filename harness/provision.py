@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from readiness_harness.chaos.ledger import Ledger
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies import DependencyStack, publish
-from readiness_harness.errors import TargetError
-from readiness_harness.placeholders import Placeholders, free_port, names_in
+from readiness_harness.placeholders import Placeholders, names_in
 from readiness_harness.process import ManagedProcess
+from readiness_harness.rendered_files import render_files
 from readiness_harness.target import TargetSpec
 
 
@@ -49,6 +51,14 @@ class RunningTarget:
     @property
     def provisioned(self) -> bool:
         return self.spec is not None
+
+    @property
+    def secret_values(self) -> set[str]:
+        """Every value that must never reach a report."""
+        return self.placeholders.secret_values
+
+    def expand(self, value: Any) -> Any:
+        return self.placeholders.expand(value)
 
     def process(self, name: str) -> ManagedProcess:
         try:
@@ -111,6 +121,7 @@ async def provisioned(
         await _start_proxies(running, spec)
         running.base_url = placeholders.expand(spec.base_url).rstrip("/")
         placeholders.put("base_url", running.base_url)
+        render_files(spec.files, placeholders, run_dir=work_dir, base_dir=base_dir)
         await _start_processes(running, spec, environ)
         yield running
     finally:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from readiness_harness.checks.registry import CheckType, Phase, Registry
-from readiness_harness.context import AuditEnvironment, CheckContext
-from readiness_harness.errors import CheckFailure
-from readiness_harness.journal import Journal
+from readiness_harness.contract.checklist import Item, Section
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.errors import CheckFailure
+from readiness_harness.contract.events import AuditListener, ItemStarted
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import CheckType, Phase, Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.signoffs import AppliedWaiver
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.loader import LoadedChecklist
-from readiness_harness.model import Item, Section
-from readiness_harness.record import BLOCKING_STATUSES, ItemResult
-from readiness_harness.result import Result, Status
 
 PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
 
@@ -49,8 +51,8 @@ def plan(loaded: LoadedChecklist, registry: Registry) -> list[PlannedItem]:
             out.append(PlannedItem(section, item, check_type, check_type.phase, item.check.params,
                                    item.check.timeout or default, exclusive))
         elif item.attestation is not None:
-            check_type = registry.get("attestation")
-            params = check_type.params.model_validate(item.attestation.model_dump()) if check_type else None
+            check_type = registry.attestation_type()
+            params = item.attestation
             out.append(PlannedItem(section, item, check_type, Phase.FUNCTIONAL, params, meta.default_timeout))
         else:
             out.append(PlannedItem(section, item, None, Phase.FUNCTIONAL))
@@ -61,19 +63,19 @@ class Runner:
     def __init__(
         self,
         env: AuditEnvironment,
-        journal: Journal,
         *,
+        listener: AuditListener | None = None,
         concurrency: int = 8,
-        phases: set[Phase] | None = None,
-        only: set[str] | None = None,
-        on_result: Callable[[ItemResult], None] | None = None,
+        phases: frozenset[Phase] | None = None,
+        only: frozenset[str] | None = None,
+        tick_s: float = 1.0,
     ) -> None:
         self.env = env
-        self.journal = journal
+        self.tick_s = tick_s
+        self.listener = listener or AuditListener()
         self.concurrency = concurrency
         self.phases = phases
         self.only = only
-        self.on_result = on_result
         self.results: list[ItemResult] = []
 
     async def run(self, planned: list[PlannedItem]) -> list[ItemResult]:
@@ -97,9 +99,7 @@ class Runner:
         item_result = self._apply_waiver(to_item_result(planned_item, result, started))
         self.results.append(item_result)
         self.env.results[item_result.id] = item_result
-        self.journal.append(item_result)
-        if self.on_result:
-            self.on_result(item_result)
+        self.listener.item_finished(item_result)
 
     async def execute(self, planned_item: PlannedItem) -> Result:
         item = planned_item.item
@@ -113,10 +113,23 @@ class Runner:
         failure = self.env.target.failure() if item.check is not None else None
         if failure is not None:
             return Result.error(f"not evaluated: {failure}")
-        ctx = CheckContext(env=self.env, item_id=item.id, timeout_s=planned_item.timeout_s)
+        ctx = CheckContext(audit=self.env, item_id=item.id, timeout_s=planned_item.timeout_s,
+                           on_progress=lambda fields: self.listener.item_progress(item.id, fields))
+        self.listener.item_started(ItemStarted(
+            item_id=item.id, title=item.title, severity=item.severity.value, phase=planned_item.phase.value,
+            check_type=planned_item.check_type.name, budget_s=planned_item.timeout_s,
+            exclusive=planned_item.exclusive))
+        ticker = asyncio.ensure_future(self._tick(ctx)) if planned_item.exclusive else None
+        try:
+            return await self._run_check(planned_item.check_type, planned_item, ctx)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+
+    async def _run_check(self, check_type: CheckType, planned_item: PlannedItem, ctx: CheckContext) -> Result:
         started = time.monotonic()
         try:
-            result = await asyncio.wait_for(planned_item.check_type.run(planned_item.params, ctx),
+            result = await asyncio.wait_for(check_type.run(planned_item.params, ctx),
                                             planned_item.timeout_s)
         except CheckFailure as exc:
             result = Result.failed(str(exc))
@@ -127,20 +140,25 @@ class Runner:
         result.duration_s = round(time.monotonic() - started, 3)
         return result
 
+    async def _tick(self, ctx: CheckContext) -> None:
+        """Elapsed time of an item that runs alone, every ``tick_s``, until it finishes."""
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            ctx.progress(elapsed_s=round(time.monotonic() - started, 1), budget_s=ctx.timeout_s)
+
     def _apply_waiver(self, result: ItemResult) -> ItemResult:
-        if result.status not in BLOCKING_STATUSES or result.status == Status.SKIPPED:
+        if not result.status.failing:
             return result
         waiver = self.env.signoffs.waiver_for(result.id)
         if waiver is None:
             return result
-        info = waiver.model_dump(mode="json")
-        if waiver.expired(self.env.signoffs.today):
-            info["expired"] = True
+        if waiver.is_expired(self.env.signoffs.today):
+            applied = AppliedWaiver(**waiver.model_dump(), expired=True)
             message = f"{result.message} (waiver expired on {waiver.expires})"
-            return result.model_copy(update={"waiver": info, "message": message})
-        info["expired"] = False
+            return result.model_copy(update={"waiver": applied, "message": message})
         return result.model_copy(update={"status": Status.WAIVED, "original_status": result.status,
-                                         "waiver": info})
+                                         "waiver": AppliedWaiver(**waiver.model_dump())})
 
 
 def to_item_result(planned_item: PlannedItem, result: Result, started: float) -> ItemResult:
@@ -150,7 +168,7 @@ def to_item_result(planned_item: PlannedItem, result: Result, started: float) ->
     return ItemResult(
         id=item.id, section=planned_item.section.id, section_title=planned_item.section.title,
         title=item.title, severity=item.severity, claimed=item.claimed, source=item.source, kind=kind,
-        check_type=item.check.type if item.check else None,
+        check_type=item.check.type if item.check else None, covers=item.covers, uncovered=item.uncovered,
         phase=planned_item.phase.value if planned_item.check_type else None,
         status=result.status, message=result.message, duration_s=result.duration_s, started_at=started,
         evidence=result.evidence, measurements=result.measurements,

@@ -16,11 +16,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.audit import AuditOptions, run_audit
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.errors import ChecklistError, Problem
-from readiness_harness.loader import LoadedChecklist, load_checklist, read_yaml, validate_model
-from readiness_harness.record import AuditRecord
-from readiness_harness.result import Status
+from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.record import AuditRecord
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.status import Status
+from readiness_harness.documents import read_yaml, validate_model
+from readiness_harness.listeners import standard_listeners
+from readiness_harness.loader import LoadedChecklist, load_checklist
 from readiness_harness.runner import plan
 
 
@@ -108,14 +110,17 @@ async def run_matrix(
     only_defects: set[str] | None = None, progress: Callable[[str], None] = print,
 ) -> dict:
     matrix = Matrix.load(checklist, expectations, registry, out_dir)
+    defects = [n for n in sorted(matrix.spec.defects) if only_defects is None or n in only_defects]
+    total = len(defects) + 1
+    progress(f"run 1/{total}: clean (no defect)")
     clean_failures = await matrix.clean_failures(phases)
     progress(f"clean run: {len(clean_failures)} failing item(s) {clean_failures}")
     rows = []
-    for name in sorted(matrix.spec.defects):
-        if only_defects is not None and name not in only_defects:
-            continue
+    for number, name in enumerate(defects, start=2):
+        progress(f"run {number}/{total}: defect {name}")
         row = await matrix.defect(name, phases)
         if row is None:
+            progress(f"{name:<22} not revealed by the phases asked for: skipped")
             continue
         rows.append(row)
         progress(f"{name:<22} {'caught' if row.caught else 'MISSED':<7} failed={row.failed}")
@@ -132,8 +137,9 @@ async def run_matrix(
 
 async def _audit(checklist: Path, registry: Registry, out_dir: Path, environ: dict[str, str], *,
                  phases: set[Phase] | None, only: set[str] | None) -> AuditRecord:
-    options = AuditOptions(checklist=checklist, out_dir=out_dir / "sensitivity-runs", phases=phases, only=only,
-                           environ=environ)
+    options = AuditOptions(listeners=standard_listeners(), checklist=checklist, out_dir=out_dir / "sensitivity-runs",
+                           phases=frozenset(phases) if phases is not None else None,
+                           only=frozenset(only) if only is not None else None, environ=environ)
     return (await run_audit(options, registry)).record
 
 

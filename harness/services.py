@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from readiness_harness.context import AuditEnvironment
+    from readiness_harness.environment import AuditEnvironment
 
 ServiceFactory = Callable[["AuditEnvironment"], AbstractAsyncContextManager[None]]
 

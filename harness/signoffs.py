@@ -8,52 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness_harness.errors import ChecklistError, Problem
-from readiness_harness.loader import read_yaml, validate_model
-from readiness_harness.record import SignOffEntry
+from readiness_harness.contract.errors import ChecklistError, Problem
+from readiness_harness.contract.signoffs import Attestation, ReportSignature, Waiver
+from readiness_harness.documents import read_yaml, validate_model
 from readiness_harness.validation import suggest
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def expired(self, today: dt.date) -> bool:
-        expires = getattr(self, "expires", None)
-        return expires is not None and expires < today
-
-
-class Attestation(_Record):
-    item: str
-    signer: str = Field(min_length=1)
-    role: str = Field(min_length=1)
-    date: dt.date
-    evidence: str = Field(min_length=1, description="a link or reference to what the signer looked at")
-    expires: dt.date | None = None
-    note: str = ""
-
-
-class Waiver(_Record):
-    item: str
-    justification: str = Field(min_length=10)
-    approver: str = Field(min_length=1)
-    expires: dt.date
-    ticket: str = ""
-
-
-class SignOff(BaseModel):
-    """A reviewer signing the report for one of the checklist's sign-off roles."""
-
-    model_config = ConfigDict(extra="forbid")
-    role: str = Field(min_length=1)
-    signer: str = Field(min_length=1)
-    date: dt.date
-    note: str = ""
 
 
 class AttestationsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     attestations: list[Attestation] = Field(default_factory=list)
-    signoffs: list[SignOff] = Field(default_factory=list)
+    signoffs: list[ReportSignature] = Field(default_factory=list)
 
 
 class WaiversFile(BaseModel):
@@ -65,16 +29,15 @@ class SignOffBook:
     """The attestations and waivers that apply to one audit."""
 
     def __init__(self, attestations: list[Attestation] | None = None, waivers: list[Waiver] | None = None,
-                 *, today: dt.date | None = None, signoffs: list[SignOff] | None = None) -> None:
+                 *, today: dt.date | None = None, signoffs: list[ReportSignature] | None = None) -> None:
         self.attestations = attestations or []
         self.waivers = waivers or []
         self.signoffs = signoffs or []
         self.today = today or dt.date.today()
 
-    def signoff_records(self) -> list[SignOffEntry]:
+    def signoff_records(self) -> list[ReportSignature]:
         """The report signatures, in file order, as the audit record stores them."""
-        return [SignOffEntry(role=s.role, signer=s.signer, date=s.date.isoformat(), note=s.note)
-                for s in self.signoffs]
+        return list(self.signoffs)
 
     def attestation_for(self, item_id: str) -> Attestation | None:
         """The newest attestation of the item, expired or not."""

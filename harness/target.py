@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from readiness_harness.contract.checklist import ID_PATTERN
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.dependencies.models import DependencySpec
-from readiness_harness.errors import ChecklistError
-from readiness_harness.loader import read_yaml, validate_model
-from readiness_harness.model import ID_PATTERN
+from readiness_harness.documents import read_yaml, validate_model
+from readiness_harness.rendered_files import RenderedFile
 
 
 class _TargetModel(BaseModel):
@@ -61,6 +62,8 @@ class TargetSpec(_TargetModel):
     processes: list[ProcessSpec] = Field(default_factory=list)
     proxies: list[ProxySpec] = Field(default_factory=list)
     dependencies: list[DependencySpec] = Field(default_factory=list)
+    files: list[RenderedFile] = Field(default_factory=list, description="files written into the run folder "
+                                      "({run_dir}) before any process starts, placeholders filled")
 
 
 def load_target(path: str | Path) -> tuple[TargetSpec, Path]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from readiness_harness.errors import Problem
+from readiness_harness.contract.errors import Problem
 from readiness_harness.yamlsrc import LineMap, PathKey, format_path
 
 

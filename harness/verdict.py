@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Status
-
-PASSING = frozenset({Status.PASSED, Status.ATTESTED})
-UNSCORED = frozenset({Status.NOT_APPLICABLE, Status.SKIPPED})
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.status import Status
 
 
 def verdict(items: list[ItemResult]) -> Literal["APPROVED", "REJECTED"]:
@@ -34,11 +31,16 @@ def severity_counts(items: list[ItemResult]) -> dict[str, dict[str, int]]:
     return out
 
 
+PARTIAL_CREDIT = 0.5  # a pass that verifies only part of its claim earns half its weight
+
+
 def score(items: list[ItemResult]) -> float:
-    """Share of severity weight that passed or was attested (waived and N/A items excluded), 0-100."""
-    scored = [i for i in items if i.status not in UNSCORED and i.status != Status.WAIVED]
+    """Share of severity weight that passed or was attested (waived and N/A items excluded), 0-100;
+    a pass whose check covers its claim only in part counts for PARTIAL_CREDIT of its weight."""
+    scored = [i for i in items if i.status.scored]
     total = sum(i.severity.weight for i in scored)
     if total == 0:
         return 0.0
-    good = sum(i.severity.weight for i in scored if i.status in PASSING)
+    good = sum(i.severity.weight * (PARTIAL_CREDIT if i.covers == "partial" else 1.0)
+               for i in scored if i.status.passing)
     return round(100.0 * good / total, 1)

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from readiness_harness.errors import ChecklistError, Problem
+from readiness_harness.contract.errors import ChecklistError, Problem
 
 PathKey = tuple[str | int, ...]
 

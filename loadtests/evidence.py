@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from readiness_harness.contract.evidence import Link, Observation, Table, TimeSeries, Window
 from readiness_harness.loadtests.history import ExceptionRow, FailureRow, HistoryRow, aggregate_rows
 from readiness_harness.loadtests.results import LoadStats, NameStats
 from readiness_harness.loadtests.thresholds import Verdict
 from readiness_harness.loadtests.windows import WindowResult
-from readiness_harness.result import Link, Observation, Table, TimeSeries, Window
 
 SATURATION_FRACTION = 0.95
 MAX_ROWS = 50

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readiness_harness.contract.redaction import redact_text
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 from readiness_harness.loadtests import evidence as ev
 from readiness_harness.loadtests.command import Profile
 from readiness_harness.loadtests.history import (
@@ -34,8 +37,6 @@ from readiness_harness.loadtests.results import LoadStats, parse_json, parse_sta
 from readiness_harness.loadtests.spec import LoadSpec, Thresholds
 from readiness_harness.loadtests.thresholds import Verdict, check_all, summary
 from readiness_harness.loadtests.windows import WindowResult, evaluate_window
-from readiness_harness.redact import redact_text
-from readiness_harness.result import Result, Status
 
 
 @dataclass

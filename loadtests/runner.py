@@ -37,15 +37,15 @@ import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from readiness_harness.contract.net import free_port
+from readiness_harness.contract.status import Status
 from readiness_harness.loadtests.command import LocustFiles, build, profile
 from readiness_harness.loadtests.outcome import LoadOutcome, analyse
 from readiness_harness.loadtests.process import START_MARGIN_S, run_locust
 from readiness_harness.loadtests.spec import LoadSpec
-from readiness_harness.placeholders import free_port
-from readiness_harness.result import Status
 
 if TYPE_CHECKING:
-    from readiness_harness.context import CheckContext
+    from readiness_harness.contract.context import CheckContext
 
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -81,5 +81,5 @@ async def run_load(spec: LoadSpec, ctx: CheckContext, *, windows: Mapping[str, t
     extra_wait = spec.workers.wait_s if spec.workers is not None else 0.0
     run = await run_locust(command, margin_s=START_MARGIN_S + extra_wait)
     window = f"load:{ctx.item_id}" if label == "locust" else f"load:{ctx.item_id}:{label}"
-    ctx.env.record_window(window, run.started, run.ended)
-    return analyse(spec, prof, run, windows=windows, secrets=ctx.secret_values, run_dir=ctx.env.run_dir)
+    ctx.audit.record_window(window, run.started, run.ended)
+    return analyse(spec, prof, run, windows=windows, secrets=ctx.secret_values, run_dir=ctx.audit.run_dir)

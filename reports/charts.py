@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from readiness_harness.result import TimeSeries
+from readiness_harness.contract.evidence import TimeSeries
 
 matplotlib.use("Agg")  # headless; pyplot is never imported, so this only guards other callers in the process
 

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
+from readiness_harness.contract.redaction import cut
 from readiness_harness.reports.view import build_view
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,14 +50,6 @@ def fmt(value: Any) -> str:
     if isinstance(value, dict | list | tuple):
         return cut(json.dumps(value, ensure_ascii=False, default=str), TEXT_LIMIT)
     return str(value)
-
-
-def cut(text: str | None, limit: int = BODY_LIMIT) -> str:
-    if not text:
-        return ""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n… ({len(text) - limit} more characters cut)"
 
 
 def okmark(ok: bool | None) -> Markup:

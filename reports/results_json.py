@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
 
 
 def render_json(record: AuditRecord) -> str:

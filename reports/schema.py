@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.explain import explain_verdict
+from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims
-from readiness_harness.result import Status
 
 ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "inconclusive": "❔", "attested": "🖊️",
          "unattested": "⚠️", "waived": "🛡️", "not_applicable": "➖", "skipped": "⏭️"}
@@ -17,7 +18,7 @@ LIST_LIMIT = 20
 def render_summary(record: AuditRecord) -> str:
     claims = audit_claims(record.items)
     lines = [f"## {ICONS['passed'] if record.verdict == 'APPROVED' else ICONS['failed']} "
-             f"{_cell(record.checklist.title)}: **{record.verdict}**", ""]
+             f"{_cell(record.checklist.title)}: **{record.verdict}**", "", _cell(explain_verdict(record), 600), ""]
     lines.append(f"Readiness score **{record.score:g}/100** · {len(record.items)} items · "
                  f"{len(record.blocking)} blocking · {claims.headline} · "
                  f"run `{record.run_id}` · {record.duration_s:.1f} s")
@@ -36,6 +37,11 @@ def render_summary(record: AuditRecord) -> str:
         lines += ["", f"### Unsupported claims ({len(claims.unsupported)})", ""]
         lines += [f"- `{i.id}` {_cell(i.title)}: {i.status.value}" for i in claims.unsupported[:LIST_LIMIT]]
         lines += _more(len(claims.unsupported))
+    if claims.partly_verified:
+        lines += ["", f"### Partly verified claims ({len(claims.partly_verified)})", ""]
+        lines += [f"- `{i.id}` {_cell(i.title)}: not covered: {_cell(i.uncovered)}"
+                  for i in claims.partly_verified[:LIST_LIMIT]]
+        lines += _more(len(claims.partly_verified))
     if record.diff is not None:
         lines += ["", "### Since the last run", "", *_diff(record.diff)]
     if record.notes:

@@ -11,12 +11,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from readiness_harness.record import AuditRecord, ItemResult, StatusChange
+from readiness_harness.contract.evidence import Evidence, Observation, TimeSeries
+from readiness_harness.contract.record import AuditRecord, ItemResult, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import ClaimsAudit, audit_claims
-from readiness_harness.result import Evidence, Observation, Status, TimeSeries
 
 SEVERITIES = ("critical", "high", "medium", "low")
-SETTLED = frozenset({Status.PASSED, Status.ATTESTED, Status.NOT_APPLICABLE, Status.SKIPPED})
 
 
 @dataclass
@@ -41,6 +41,49 @@ class SignatureRow:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """One signature file beside the report, as the core read and checked it (reports do no crypto)."""
+
+    file: str
+    role: str
+    name: str
+    fingerprint: str
+    signed_at: str
+    verified: bool
+    problem: str = ""
+
+    @property
+    def short_fingerprint(self) -> str:
+        return f"SHA256:{self.fingerprint[:16]}" if self.fingerprint else "—"
+
+
+@dataclass(frozen=True)
+class SignOffView:
+    """The report's sign-off section: signatures and whether each verified, roles still without one,
+    and the names an attestations file declares (which sign nothing)."""
+
+    run_id: str
+    verdict: str
+    roles: list[str]
+    approvals: list[Approval]
+    missing: list[str]
+    unlisted: list[str]
+    declared: list[SignatureRow]
+
+
+def signoff_view(record: AuditRecord, approvals: list[Approval] | tuple[Approval, ...] = ()) -> SignOffView:
+    """Roles the checklist names that lack a verified signature are listed as missing (roles match
+    case-insensitively); an unverified signature counts for nothing."""
+    verified = {a.role.strip().lower() for a in approvals if a.verified}
+    roles = list(record.checklist.signoff_roles)
+    named = {r.strip().lower() for r in roles}
+    return SignOffView(run_id=record.run_id, verdict=record.verdict, roles=roles, approvals=list(approvals),
+                       missing=[r for r in roles if r.strip().lower() not in verified],
+                       unlisted=[a.file for a in approvals if a.role.strip().lower() not in named],
+                       declared=[row for row in signature_rows(record) if row.signed])
+
+
+@dataclass(frozen=True)
 class EvidenceBlock:
     """Consecutive evidence of one kind (observations are laid out as one table)."""
 
@@ -58,14 +101,14 @@ class ReportView:
     claims: ClaimsAudit
     attestations: list[ItemResult]
     waivers: list[ItemResult]
-    signatures: list[SignatureRow]
     blocking: list[ItemResult]
     evidence: dict[str, list[EvidenceBlock]]
     expanded: set[str]
     other_changes: list[StatusChange]
+    signoff: SignOffView
 
 
-def build_view(record: AuditRecord) -> ReportView:
+def build_view(record: AuditRecord, approvals: list[Approval] | tuple[Approval, ...] = ()) -> ReportView:
     sections: dict[str, SectionView] = {}
     for item in record.items:
         section = sections.setdefault(item.section, SectionView(item.section, item.section_title))
@@ -79,11 +122,11 @@ def build_view(record: AuditRecord) -> ReportView:
         severity_rows=_severity_rows(record, columns), claims=audit_claims(record.items),
         attestations=[i for i in record.items if i.kind == "attestation" or i.attestation],
         waivers=[i for i in record.items if i.waiver],
-        signatures=signature_rows(record),
         blocking=[by_id[i] for i in record.blocking if i in by_id],
         evidence={item.id: evidence_blocks(item.evidence, charts) for item in record.items},
-        expanded={item.id for item in record.items if item.status not in SETTLED},
+        expanded={item.id for item in record.items if not item.status.settled},
         other_changes=_other_changes(record),
+        signoff=signoff_view(record, approvals),
     )
 
 
@@ -111,8 +154,8 @@ def signature_rows(record: AuditRecord) -> list[SignatureRow]:
     for role in record.checklist.signoff_roles:
         matches = [(i, s) for i, s in enumerate(record.signoffs) if s.role.strip().lower() == role.strip().lower()]
         used.update(i for i, _ in matches)
-        rows += [SignatureRow(role, s.signer, s.date, s.note) for _, s in matches] or [SignatureRow(role)]
-    rows += [SignatureRow(s.role, s.signer, s.date, s.note, listed=False)
+        rows += [SignatureRow(role, s.signer, s.date.isoformat(), s.note) for _, s in matches] or [SignatureRow(role)]
+    rows += [SignatureRow(s.role, s.signer, s.date.isoformat(), s.note, listed=False)
              for i, s in enumerate(record.signoffs) if i not in used]
     return rows
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord
-from readiness_harness.reports.diff import DEFAULT_THRESHOLD, diff_against_previous
+from readiness_harness.contract.events import AuditListener
+from readiness_harness.contract.record import AuditRecord
 from readiness_harness.reports.html import write_html
 from readiness_harness.reports.junit import write_junit
 from readiness_harness.reports.results_json import write_json
 from readiness_harness.reports.summary import write_summary
 
 
-def write_reports(record: AuditRecord, run_dir: Path, *, threshold: float = DEFAULT_THRESHOLD) -> Path:
-    """Write index.html, results.json, junit.xml and summary.md; return the HTML path.
+class ReportWriter(AuditListener):
+    """At the end of an audit: index.html, results.json, junit.xml and summary.md, then ``latest``."""
 
-    Unless the record already carries one, the diff against the previous run of the same
-    checklist (a sibling of ``run_dir``) is computed first and stored in the record, so that
-    every output, ``results.json`` included, shows the same comparison.
-    """
+    def audit_finished(self, record: AuditRecord, run_dir: Path) -> None:
+        write_reports(record, run_dir)
+
+
+def write_reports(record: AuditRecord, run_dir: Path) -> Path:
+    """Write index.html, results.json, junit.xml and summary.md; return the HTML path."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    if record.diff is None:
-        record.diff = diff_against_previous(record, run_dir, threshold=threshold)
     write_json(record, run_dir / "results.json")
     write_junit(record, run_dir / "junit.xml")
     write_summary(record, run_dir / "summary.md")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from readiness_harness.checks import default_registry
-from readiness_harness.checks.registry import Registry
+from readiness_harness.contract.registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TARGET = ROOT / "system_under_test" / "target.yaml"

@@ -1,14 +1,21 @@
 """The Toxiproxy v2 control API: routes, handlers and the JSON they answer.
 
-See ``docs/toxiproxy-compat.md`` for the table of endpoints this reproduces. The version
-answered is ``VERSION`` ("<toxiproxy version>-embedded"): clients that need to tell the
-embedded server from the real one compare with ``str.startswith``.
+``docs/toxiproxy-compat.md`` (in this repository) is the reference for what this
+reproduces of Toxiproxy v2.12 and where it deliberately differs. The version answered is
+``VERSION`` ("<toxiproxy version>-embedded"): clients that need to tell the embedded
+server from the real one compare with ``str.startswith``.
+
+Every request is answered: a body nested deeper than ``MAX_DEPTH``, ``NaN`` or
+``Infinity`` (not JSON) is a 400 ``bad request body``, and an unexpected error inside a
+handler is a 500 with the exception's type, never a dropped connection.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,13 +37,40 @@ def no_content() -> Response:
     return Response(204)
 
 
+#: Deepest nesting of arrays and objects a body may have (Toxiproxy's Go decoder allows
+#: 10,000; Python's recursive parser would fail long before, so the limit is lower).
+MAX_DEPTH = 256
+
+
 def parse_json(request: Request) -> Any:
     if not request.body.strip():
         raise bad_body("EOF")
+    _check_depth(request.body)
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(request.body, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:
         raise bad_body(str(exc)) from exc
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"invalid character {constant[0]!r} looking for beginning of value")
+
+
+def _check_depth(body: bytes) -> None:
+    """Refuse a body nested deeper than MAX_DEPTH (brackets inside strings are not counted)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for token in _STRUCTURE.findall(body):
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise bad_body(f"exceeded max depth of {MAX_DEPTH}")
+        elif token in (b"]", b"}"):
+            depth -= 1
+
+
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class ControlApi:
@@ -52,6 +86,9 @@ class ControlApi:
             return await self._dispatch(request)
         except ApiError as exc:
             return json_response(exc.status, exc.body())
+        except Exception as exc:  # noqa: BLE001 - always answer; the traceback goes to stderr
+            traceback.print_exc(file=sys.stderr)
+            return json_response(500, {"error": f"internal error: {type(exc).__name__}", "status": 500})
 
     async def _dispatch(self, request: Request) -> Response:
         allowed_somewhere = False
@@ -77,8 +114,12 @@ class ControlApi:
         return json_response(201, proxy.to_json())
 
     async def populate(self, request: Request, params: Params) -> Response:
-        proxies, error = await self.registry.populate(parse_json(request))
-        payload: dict[str, Any] = {"proxies": [proxy.to_json() for proxy in proxies]}
+        try:
+            proxies, error = await self.registry.populate(parse_json(request))
+        except ApiError as exc:  # the body or one of its proxies is invalid: nothing was created
+            proxies, error = [], exc
+        # Like Toxiproxy, "proxies" is null when no proxy was created (an empty list too).
+        payload: dict[str, Any] = {"proxies": [proxy.to_json() for proxy in proxies] or None}
         if error is None:
             return json_response(201, payload)
         return json_response(error.status, {**error.body(), **payload})
@@ -91,7 +132,7 @@ class ControlApi:
         return json_response(200, proxy.to_json())
 
     async def delete_proxy(self, request: Request, params: Params) -> Response:
-        self.registry.delete(params[0])
+        await self.registry.delete(params[0])
         return no_content()
 
     async def reset(self, request: Request, params: Params) -> Response:

@@ -147,6 +147,7 @@ class Connection:
         self._upstream = upstream
         self._toxics_for = toxics_for
         self._on_closed = on_closed
+        self._closed: asyncio.Future[None] | None = None
         client.on_lost = self._side_lost
         self._client_transport = cast(asyncio.Transport, client.transport)
         client.hold()
@@ -159,7 +160,7 @@ class Connection:
             return
         try:
             transport, server = await self.loop.create_connection(Side, *self._upstream)
-        except OSError:
+        except (OSError, ValueError):  # refused, unreachable, or a host that cannot be looked up (NUL)
             client_transport.close()
             return
         self.server = server
@@ -190,6 +191,21 @@ class Connection:
             if side is not None and side.transport is not None:
                 side.transport.abort()
 
+    @property
+    def is_closed(self) -> bool:
+        return self.client.lost and (self.server is None or self.server.lost)
+
+    def closed(self) -> asyncio.Future[None]:
+        """Done once both sockets are closed (the socket is closed right after its
+        ``connection_lost``, before anything awaiting this resumes)."""
+        if self._closed is None:
+            self._closed = self.loop.create_future()
+            if self.is_closed:
+                self._closed.set_result(None)
+        return self._closed
+
     def _side_lost(self, side: Side) -> None:
-        if self.client.lost and (self.server is None or self.server.lost):
+        if self.is_closed:
             self._on_closed(self)
+            if self._closed is not None and not self._closed.done():
+                self._closed.set_result(None)

@@ -166,7 +166,8 @@ class Slicer(Effect):
         self._next = 0.0
 
     def _sizes(self, total: int) -> list[int]:
-        average, variation = self.toxic.attr("average_size"), self.toxic.attr("size_variation")
+        """Slice sizes average_size +/- size_variation (a negative variation is none), at least 1."""
+        average, variation = self.toxic.attr("average_size"), max(self.toxic.attr("size_variation"), 0)
         sizes: list[int] = []
         while total > 0:
             size = max(1, average + random.randint(-variation, variation))

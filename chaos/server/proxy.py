@@ -8,19 +8,57 @@ of ``127.0.0.1:0`` is answered (and later re-bound on enable) with the real port
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from typing import Any
 
 from readiness_harness.chaos.server.connection import Connection, Side
-from readiness_harness.chaos.server.errors import internal, toxic_exists, toxic_not_found
+from readiness_harness.chaos.server.errors import bad_body, internal, toxic_exists, toxic_not_found
 from readiness_harness.chaos.server.toxics import Toxic
+
+#: Listen backlog of proxy listeners and of the control API, as Toxiproxy's (Go uses the
+#: kernel's somaxconn, 4096 on current Linux): a burst of connects is queued, not dropped
+#: into SYN retransmissions that would add a second of latency the service never caused.
+BACKLOG = 4096
+
+#: How long disable/delete waits for the proxied sockets to be closed before answering.
+CLOSE_WAIT_S = 1.0
 
 
 def split_address(address: str) -> tuple[str, int] | None:
-    """``host:port`` (``[v6]:port`` too) into a pair; None when it is not one."""
+    """``host:port`` (``[v6]:port`` too; an empty port is 0) into a pair; None when it is not one."""
     host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not (port.isdigit() or port == "") or int(port or 0) > 65535:
         return None
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), int(port or 0)
+
+
+def listen_error(listen: str) -> str:
+    """Toxiproxy's text for a listen address that is not ``host:port``."""
+    host, sep, port = listen.rpartition(":")
+    if not sep:
+        return f"listen tcp: address {listen}: missing port in address"
+    if ":" in host and not host.startswith("["):
+        return f"listen tcp: address {listen}: too many colons in address"
+    if port.isdigit():
+        return f"listen tcp: address {port}: invalid port"
+    return f"listen tcp: lookup tcp/{port}: unknown port"
+
+
+async def _resolve(listen: str) -> None:
+    """Raise the error binding ``listen`` would give if its address cannot be resolved."""
+    address = split_address(listen)
+    if address is None:
+        raise internal(listen_error(listen))
+    host, port = address
+    if "\x00" in host:  # the resolver would read the host only up to the NUL
+        raise bad_body(f"listen address {listen!r}: embedded null character")
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise internal(f"listen tcp: lookup {host}: no such host") from exc
+    except ValueError as exc:  # NUL byte, invalid IDNA label
+        raise bad_body(f"listen address {listen!r}: {exc}") from exc
 
 
 def join_address(host: str, port: int) -> str:
@@ -40,42 +78,76 @@ class Proxy:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Bind the listen address (errors worded as Toxiproxy words them) and accept."""
         if self.enabled:
             return
         address = split_address(self.listen)
         if address is None:
-            raise internal(f"listen tcp {self.listen}: address {self.listen}: missing port in address")
-        host, port = address
-        loop = asyncio.get_running_loop()
+            raise internal(listen_error(self.listen))
+        server = await self._bind(*address)
         try:
-            self._server = await loop.create_server(
-                lambda: Side(self._accept), host or "0.0.0.0", port, reuse_address=True
-            )
-        except OSError as exc:
-            reason = (exc.strerror or str(exc)).lower()
-            raise internal(f"listen tcp {self.listen}: bind: {reason}") from exc
-        bound = self._server.sockets[0].getsockname()
+            await server.start_serving()
+        except BaseException:
+            server.close()  # cancelled between bind and serve: the listener must not leak
+            raise
+        self._server = server
+        bound = server.sockets[0].getsockname()
         self.listen = join_address(bound[0], bound[1])
         self.enabled = True
 
-    def stop(self) -> None:
+    async def _bind(self, host: str, port: int) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.create_server(
+                lambda: Side(self._accept), host or "0.0.0.0", port,
+                reuse_address=True, backlog=BACKLOG, start_serving=False,
+            )  # fmt: skip
+        except socket.gaierror as exc:
+            raise internal(f"listen tcp: lookup {host}: no such host") from exc
+        except OSError as exc:
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise internal(f"listen tcp {self.listen}: bind: {reason}") from exc
+        except ValueError as exc:  # NUL byte, invalid IDNA label: the host cannot even be looked up
+            raise bad_body(f"listen address {self.listen!r}: {exc}") from exc
+
+    def halt(self) -> list[Connection]:
+        """Close the listener and abort every connection now; returns those connections."""
         if self._server is not None:
             self._server.close()
             self._server = None
-        for connection in list(self._connections):
+        connections = list(self._connections)
+        for connection in connections:
             connection.abort()
         self._connections.clear()
         self.enabled = False
+        return connections
+
+    async def stop(self) -> None:
+        """``halt``, then wait (bounded) until the aborted sockets are closed.
+
+        So a client that writes right after the API answered finds a closed socket and
+        sees an end of stream, as with Toxiproxy, instead of a socket that is closed
+        later with its unread write and answers a reset.
+        """
+        connections = self.halt()
+        if connections:
+            await asyncio.wait([connection.closed() for connection in connections], timeout=CLOSE_WAIT_S)
 
     async def update(self, *, listen: str, upstream: str, enabled: bool) -> None:
-        """Apply merged fields: a new listen or upstream restarts the proxy."""
+        """Apply merged fields: a new listen or upstream restarts the proxy.
+
+        A new listen address that cannot be resolved is refused before anything changes,
+        as Toxiproxy resolves it first.
+        """
+        if listen != self.listen:
+            await _resolve(listen)
         if listen != self.listen or upstream != self.upstream:
-            self.stop()
+            await self.stop()
             self.listen, self.upstream = listen, upstream
         if enabled and not self.enabled:
             await self.start()
         elif not enabled and self.enabled:
-            self.stop()
+            await self.stop()
 
     def _accept(self, side: Side) -> None:
         connection = Connection(
@@ -93,7 +165,7 @@ class Proxy:
     # -- toxics ------------------------------------------------------------------------
 
     def stream_toxics(self, stream: str) -> list[Toxic]:
-        return [toxic for toxic in self.toxics.values() if toxic.stream == stream]
+        return [toxic for toxic in self.toxics.values() if toxic.direction == stream]
 
     def ordered_toxics(self) -> list[Toxic]:
         return self.stream_toxics("upstream") + self.stream_toxics("downstream")

@@ -11,7 +11,7 @@ from types import TracebackType
 
 from readiness_harness.chaos.server.api import ControlApi
 from readiness_harness.chaos.server.http import serve_connection
-from readiness_harness.chaos.server.proxy import join_address
+from readiness_harness.chaos.server.proxy import BACKLOG, join_address
 from readiness_harness.chaos.server.registry import ProxyRegistry
 
 
@@ -29,7 +29,9 @@ class ToxiproxyServer:
         return f"http://{join_address(self.host, self.port)}"
 
     async def start(self) -> ToxiproxyServer:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._handle, self.host, self.port, reuse_address=True, backlog=BACKLOG
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

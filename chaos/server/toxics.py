@@ -2,13 +2,18 @@
 
 The checks run in the order Toxiproxy v2 runs them (body, stream, type, duplicate name,
 attributes), so the first error a client sees is the one the real server would answer.
-Unlike the real server, unknown or negative attributes, a toxicity outside 0..1 and a
-slicer that could never make progress (average_size 0 and size_variation 0) are refused
-with 400 instead of being accepted or crashing the server.
+What v2.12 accepts is accepted with the same effect (docs/toxiproxy-compat.md): keys
+matched case-insensitively, unknown attributes ignored, negative values (no delay, no
+limit), a toxicity outside 0..1 (always or never), the stream echoed as sent. Only what
+would break the proxy is refused with 400: attributes outside the signed 64-bit range
+(Toxiproxy refuses them too), a toxicity beyond 32-bit float range, and a slicer whose
+average_size + size_variation is below 1 (it could never make a slice; Toxiproxy crashes).
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,9 +40,14 @@ class Toxic:
 
     name: str
     type: str
-    stream: str
-    toxicity: float = 1.0
+    stream: str  # as the client sent it ("UPSTREAM" stays "UPSTREAM"); see ``direction``
+    toxicity: float = 1.0  # a 32-bit float, as Toxiproxy keeps it
     attributes: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def direction(self) -> str:
+        """``upstream`` or ``downstream``."""
+        return self.stream.lower()
 
     def attr(self, key: str) -> int:
         return self.attributes.get(key, 0)
@@ -47,24 +57,23 @@ class Toxic:
             "name": self.name,
             "type": self.type,
             "stream": self.stream,
-            "toxicity": self.toxicity,
+            "toxicity": go_float32(self.toxicity),
             "attributes": dict(self.attributes),
         }
 
 
 def parse_toxic(body: object, existing: Collection[str]) -> Toxic:
     """Build a new toxic from a request body; ``existing`` holds the names already in use."""
-    data = _require_object(body)
+    data = fold(_require_object(body), ("name", "type", "stream", "toxicity", "attributes"))
     name = _optional_str(data, "name")
     kind = _optional_str(data, "type")
-    stream = _optional_str(data, "stream") or "downstream"
-    toxicity = _toxicity(data.get("toxicity", 1.0))
+    stream = "downstream" if data.get("stream") is None else _optional_str(data, "stream")
+    toxicity = _toxicity(data.get("toxicity"), default=1.0)
     if stream.lower() not in STREAMS:
         raise invalid_stream()
-    stream = stream.lower()
+    name = name or f"{kind}_{stream}"
     if kind not in ATTRIBUTES:
         raise invalid_toxic_type()
-    name = name or f"{kind}_{stream}"
     if name in existing:
         raise toxic_exists()
     attributes = _attributes(kind, data.get("attributes"), base={})
@@ -73,10 +82,20 @@ def parse_toxic(body: object, existing: Collection[str]) -> Toxic:
 
 def update_toxic(toxic: Toxic, body: object) -> Toxic:
     """Merge an update body over a toxic: attributes merged, toxicity kept unless given."""
-    data = _require_object(body)
-    toxicity = _toxicity(data["toxicity"]) if "toxicity" in data else toxic.toxicity
+    data = fold(_require_object(body), ("toxicity", "attributes"))
+    toxicity = _toxicity(data.get("toxicity"), default=toxic.toxicity)
     attributes = _attributes(toxic.type, data.get("attributes"), base=toxic.attributes)
     return Toxic(name=toxic.name, type=toxic.type, stream=toxic.stream, toxicity=toxicity, attributes=attributes)
+
+
+def fold(data: Mapping[str, Any], known: Collection[str]) -> dict[str, Any]:
+    """Known keys matched case-insensitively, later ones winning, as Go's JSON decoder does;
+    other keys are dropped."""
+    folded: dict[str, Any] = {}
+    for key, value in data.items():
+        if key.lower() in known:
+            folded[key.lower()] = value
+    return folded
 
 
 def _require_object(body: object) -> dict[str, Any]:
@@ -94,25 +113,44 @@ def _optional_str(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _toxicity(value: object) -> float:
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _toxicity(value: object, *, default: float) -> float:
+    """Any number a 32-bit float holds (null keeps ``default``), rounded to 32 bits."""
+    if value is None:
+        return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad_body("field 'toxicity' must be a number")
-    if not 0.0 <= value <= 1.0:
-        raise bad_body(f"toxicity must be between 0 and 1, got {value}")
-    return float(value)
+    if not (math.isfinite(value) and abs(value) <= FLOAT32_MAX):
+        raise bad_body(f"toxicity {value} out of range (32-bit float)")
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def go_float32(value: float) -> int | float:
+    """The number Toxiproxy prints for a 32-bit float: the shortest decimal that reads back
+    as the same float32, written as an integer when whole (1, not 1.0)."""
+    for digits in range(1, 10):
+        shortest = float(f"{value:.{digits}g}")
+        if struct.pack("f", shortest) == struct.pack("f", value):
+            break
+    if shortest.is_integer() and abs(shortest) < 1e21:
+        return int(shortest)
+    return shortest
 
 
 def _attributes(kind: str, raw: object, *, base: Mapping[str, int]) -> dict[str, int]:
+    """Known attributes (case-insensitive) over ``base``; unknown ones ignored; null keeps."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise bad_body("field 'attributes' must be an object")
     allowed = ATTRIBUTES[kind]
     merged = {key: base.get(key, 0) for key in allowed}
-    for key, value in raw.items():
-        if key not in allowed:
-            raise bad_body(f"unknown attribute '{key}' for toxic type {kind} (allowed: {', '.join(allowed)})")
-        merged[key] = _attribute_value(key, value)
+    for key, value in fold(raw, allowed).items():
+        if value is not None:
+            merged[key] = _attribute_value(key, value)
     _check_combination(kind, merged)
     return merged
 
@@ -120,11 +158,12 @@ def _attributes(kind: str, raw: object, *, base: Mapping[str, int]) -> dict[str,
 def _attribute_value(key: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_body(f"attribute '{key}' must be an integer")
-    if value < 0:
-        raise bad_body(f"attribute '{key}' must not be negative, got {value}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        shown = str(value) if abs(value) < 10**30 else f"of {len(str(abs(value)))} digits"
+        raise bad_body(f"attribute '{key}': number {shown} out of range (signed 64-bit integer)")
     return value
 
 
 def _check_combination(kind: str, attributes: Mapping[str, int]) -> None:
-    if kind == "slicer" and attributes["average_size"] == 0 and attributes["size_variation"] == 0:
-        raise ApiError("bad request body: slicer needs average_size or size_variation above 0", 400)
+    if kind == "slicer" and attributes["average_size"] + attributes["size_variation"] < 1:
+        raise ApiError("bad request body: slicer needs average_size + size_variation of at least 1", 400)

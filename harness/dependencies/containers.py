@@ -22,9 +22,9 @@ import docker
 from docker.errors import DockerException
 from testcontainers.core.container import DockerContainer
 
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency
-from readiness_harness.errors import TargetError
-from readiness_harness.placeholders import free_port
 
 LOOPBACK = "127.0.0.1"
 LABEL = "org.readiness-harness.dependency"

@@ -24,9 +24,9 @@ import redis
 from mirakuru import TCPExecutor
 from mirakuru.exceptions import ExecutorError, ProcessFinishedWithError
 
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency
-from readiness_harness.errors import TargetError
-from readiness_harness.placeholders import free_port
 
 HOST = "127.0.0.1"
 PG_USER = "postgres"

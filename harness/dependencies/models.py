@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from readiness_harness.model import ID_PATTERN
+from readiness_harness.contract.checklist import ID_PATTERN
 
 Kind = Literal["postgresql", "redis"]
 Provider = Literal["local", "container", "external"]

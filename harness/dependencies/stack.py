@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from readiness_harness.contract.errors import TargetError
 from readiness_harness.dependencies.models import PROVIDERS, DependencySpec, Provider, RunningDependency, check_scheme
-from readiness_harness.errors import TargetError
 from readiness_harness.placeholders import Placeholders
 
 if TYPE_CHECKING:

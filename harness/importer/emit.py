@@ -2,7 +2,8 @@
 
 Strings are written as JSON strings (a subset of YAML's double-quoted style), so any text a
 source holds round-trips unchanged. An item without a binding gets ``check: {type: todo}`` and
-a ``# suggested:`` comment; the loader refuses ``todo`` until someone binds the item.
+a ``# suggested:`` comment (also kept as ``suggested:``, which ``harness validate`` repeats); the loader
+refuses ``todo`` until someone binds the item.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ class Binding:
     comment: str = ""
 
 
-Binder = Callable[[ParsedItem, str], Binding | None]
+@dataclass(frozen=True)
+class Todo:
+    """An item left unbound, with what it probably needs (written as ``suggested:`` for validate to repeat)."""
+
+    suggestion: str
+
+
+Binder = Callable[[ParsedItem, str], Binding | Todo | None]
 
 
 def slug(text: str, limit: int = 48) -> str:
@@ -77,17 +85,19 @@ def _block(value: dict[str, Any], indent: int) -> list[str]:
     return [" " * indent + line for line in text.rstrip("\n").splitlines()]
 
 
-def _item_lines(item: ParsedItem, item_id: str, source_file: str, binding: Binding | None) -> list[str]:
+def _item_lines(item: ParsedItem, item_id: str, source_file: str, binding: Binding | Todo | None) -> list[str]:
     pad = " " * 8
-    lines = [f"      - id: {item_id}", f"{pad}title: {quote(item.title)}",
-             f"{pad}severity: {binding.severity if binding and binding.severity else severity_of(item)}"]
+    severity = binding.severity if isinstance(binding, Binding) and binding.severity else severity_of(item)
+    lines = [f"      - id: {item_id}", f"{pad}title: {quote(item.title)}", f"{pad}severity: {severity}"]
     if item.claimed is not None:
         lines.append(f"{pad}claimed: {'true' if item.claimed else 'false'}")
     lines.append(f"{pad}source: {{file: {quote(source_file)}, line: {item.line}, text: {quote(item.text)}}}")
-    if binding is None:
+    if binding is None or isinstance(binding, Todo):
         kind, why = suggest(f"{item.title} {item.description}")
-        lines.append(f"{pad}# suggested: {kind} ({why})")
-        lines.append(f"{pad}check: {{type: todo}}")
+        fallback = f"{kind} ({why})" if kind != "todo" else "nothing in the wording points at a check; bind it by hand"
+        suggestion = binding.suggestion if isinstance(binding, Todo) else fallback
+        lines.append(f"{pad}# suggested: {suggestion}")
+        lines.append(f"{pad}check: {{type: todo, suggested: {quote(suggestion)}}}")
         return lines
     if binding.comment:
         lines.extend(f"{pad}# {line}" for line in binding.comment.splitlines())
@@ -116,7 +126,7 @@ def emit_checklist(doc: ParsedDocument, meta: Meta, *, bind: Binder | None = Non
         for item in section.items:
             item_id = _unique(slug(item.title), used)
             binding = bind(item, item_id) if bind else None
-            todo += binding is None
+            todo += binding is None or isinstance(binding, Todo)
             body += _item_lines(item, item_id, meta.source, binding)
     notes = [f"# {line}" for line in header.splitlines()]
     if todo:

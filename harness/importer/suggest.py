@@ -33,19 +33,25 @@ RULES: tuple[Rule, ...] = (
     _rule("secrets_scan", r"secret|hard-?coded|credential|key exposure|not in git|private key",
           "about secrets in code"),
     _rule("alert_rules", r"alert", "about alert rules"),
-    _rule("load", r"load test|stress|concurrent users|throughput|requests/second|rps\b|benchmark|under load",
+    _rule("migrations", r"migrat", "versioned schema migrations"),
+    _rule("shutdown", r"graceful|sigterm|shut ?down|drain", "stopping without dropping requests in flight"),
+    _rule("burst", r"rate.?limit|throttl|too many requests|429", "a limit that must answer 429"),
+    _rule("metrics", r"/metrics|prometheus metric|exposes? metric|metrics endpoint", "an exposed metric"),
+    _rule("logs", r"logs?\b|logging|logged", "what the service writes to its log"),
+    _rule("load", r"load test|stress|concurrent users|throughput|requests/second|req/s|requests per second|rps\b"
+          r"|qps\b|benchmark|under load|p9[59]|p50|percentile|latency",
           "a behaviour under load"),
     _rule("chaos", r"failover|fallback|circuit breaker|outage|failure scenario|connection loss|connectivity failure"
           r"|graceful degradation|recovery|restart|provider downtime|resilien",
           "a behaviour under a fault"),
-    _rule("file", r"dockerfile|docker|kubernetes|k8s|manifest|liveness|readiness probe|migration|index"
+    _rule("http", r"health|heartbeat|/ready|/ping", "a health endpoint"),
+    _rule("file", r"dockerfile|docker|kubernetes|k8s|manifest|liveness|readiness probe|index"
           r"|\.env|environment variable|runbook|configmap|resource limits|documentation|docs?\b|guide",
           "an artifact in the repository (file, yaml_file, dockerfile, env_example, migrations)"),
-    _rule("promql", r"availability|uptime|p9[59]|latency|error rate|mttr|mttd", "a service level over time"),
+    _rule("promql", r"availability|uptime|error rate|mttr|mttd|error budget|slo\b", "a service level over time"),
     _rule("metrics", r"metric|prometheus|hit rate|hit/miss|monitor|instrument|counter|gauge", "an exposed metric"),
-    _rule("probe", r"health|heartbeat", "a health endpoint"),
-    _rule("http", r"rate limit|validat|api key|auth|error|request id|header|cors|idempot|job|endpoint|cache"
-          r"|timeout|sql injection|sanitiz|xss|csrf|logging|log\b|https|tls|shutdown|openapi|swagger",
+    _rule("http", r"validat|api key|auth|error|request id|header|cors|idempot|job|endpoint|cache"
+          r"|timeout|sql injection|sanitiz|xss|csrf|https|tls|openapi|swagger",
           "an HTTP behaviour"),
 )
 

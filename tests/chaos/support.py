@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -26,6 +26,8 @@ from readiness_harness.chaos.server.http import Request, Response, serve_connect
 
 T = TypeVar("T")
 TIMEOUT = 5.0
+#: Listen backlog of the test upstreams: bursts of connects through a proxy reach them too.
+BACKLOG = 4096
 
 
 class LoopThread:
@@ -33,11 +35,36 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        #: What the loop's exception handler was given (errors in callbacks and tasks).
+        self.errors: list[str] = []
+        self.loop.set_exception_handler(self._record_error)
         self._thread = threading.Thread(target=self.loop.run_forever, name="chaos-loop", daemon=True)
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = TIMEOUT) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def _record_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self.errors.append(repr(context.get("exception") or context.get("message")))
+        loop.default_exception_handler(context)
+
+    @contextlib.contextmanager
+    def frozen(self, limit: float = 2 * TIMEOUT) -> Iterator[Callable[[], None]]:
+        """Block the loop (no accepts, no reads) until the block ends or the function it
+        gives is called; at most ``limit`` seconds."""
+        blocked, release = threading.Event(), threading.Event()
+
+        def block() -> None:
+            blocked.set()
+            release.wait(limit)
+
+        self.loop.call_soon_threadsafe(block)
+        if not blocked.wait(TIMEOUT):
+            raise TimeoutError("the loop did not stop to be frozen")
+        try:
+            yield release.set
+        finally:
+            release.set()
 
     def stop(self) -> None:
         self.run(_cancel_other_tasks())
@@ -74,7 +101,7 @@ async def _serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 async def _serve_echo_forever() -> None:
-    server = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    server = await asyncio.start_server(_echo, "127.0.0.1", 0, backlog=BACKLOG)
     print(_address(server), flush=True)
     await server.serve_forever()
 
@@ -101,9 +128,9 @@ class Backends:
     """Embedded Toxiproxy plus the upstreams the tests proxy to."""
 
     def __init__(self, loop: LoopThread) -> None:
-        self._loop = loop
+        self.loop = loop
         self.toxiproxy = loop.run(ToxiproxyServer("127.0.0.1", 0).start())
-        self._echo = loop.run(asyncio.start_server(_echo, "127.0.0.1", 0))
+        self._echo = loop.run(asyncio.start_server(_echo, "127.0.0.1", 0, backlog=BACKLOG))
         self._http = loop.run(asyncio.start_server(_serve_http, "127.0.0.1", 0))
         self._sink = loop.run(asyncio.start_server(self._record, "127.0.0.1", 0))
         self.echo_address = _address(self._echo)
@@ -125,7 +152,7 @@ class Backends:
         return self.toxiproxy.url
 
     def close(self) -> None:
-        self._loop.run(self._close())
+        self.loop.run(self._close())
 
     async def _close(self) -> None:  # on the loop's thread: asyncio objects are not thread-safe
         for server in (self._echo, self._http, self._sink):

@@ -90,8 +90,8 @@ def test_errors_are_translated(backends: Backends) -> None:
             await client.create_proxy("c_err", upstream=backends.echo_address)
         with pytest.raises(ToxiproxyBadRequest, match="invalid toxic type"):
             await client.add_toxic("c_err", type="wobble")
-        with pytest.raises(ToxiproxyBadRequest, match="must not be negative"):
-            await client.add_toxic("c_err", type="latency", attributes={"latency": -5})
+        with pytest.raises(ToxiproxyBadRequest, match="out of range"):
+            await client.add_toxic("c_err", type="latency", attributes={"latency": 2**64})
         with pytest.raises(ToxiproxyNotFound, match="toxic not found"):
             await client.remove_toxic("c_err", "nope")
         with pytest.raises(ToxiproxyError) as caught:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from readiness_harness.errors import ChecklistError
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.loader import load_checklist
 
 HEADER = """
@@ -132,3 +132,23 @@ def test_wrong_types_are_located(write_yaml, registry):
     """)
     assert any("timeout must be a positive number" in p.message for p in found)
     assert any(p.path.endswith("expect.status") for p in found)
+
+
+def test_a_partial_check_must_say_what_it_does_not_cover(registry, write_yaml):
+    text = """
+        checklist: {id: c, title: C}
+        sections:
+          - id: s
+            title: S
+            items:
+              - {id: a, title: A, severity: high, covers: partial, check: {type: http, path: /}}
+              - {id: b, title: B, severity: high, uncovered: "something", check: {type: http, path: /}}
+              - {id: c, title: C, severity: high, covers: partial, uncovered: "the pool under load",
+                 check: {type: http, path: /}}
+        """
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(write_yaml("c.yaml", text), registry)
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 2
+    assert any("needs `uncovered:`" in m for m in messages)
+    assert any("goes with `covers: partial`" in m for m in messages)

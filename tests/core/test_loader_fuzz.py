@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness_harness.checks import default_registry
-from readiness_harness.errors import ChecklistError
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.loader import load_checklist
 
 EXAMPLES = int(os.environ.get("HARNESS_FUZZ_EXAMPLES", "200"))

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.context import CheckContext
-from readiness_harness.result import Result, Status
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 
 
 def processes_with(marker: str) -> list[int]:
@@ -64,7 +66,8 @@ def test_processes_stop_after_a_check_raises(write_yaml, static_target, tmp_path
                  check: {{type: http, path: /, expect: {{status: 200}}}}}}
               - {{id: bad, title: Raises, severity: low, check: {{type: explode}}}}
         """)
-    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), registry))
+    outcome = asyncio.run(run_audit(AuditOptions(listeners=standard_listeners(),
+                                                 checklist=checklist, out_dir=tmp_path / "out"), registry))
     statuses = {i.id: i.status for i in outcome.record.items}
     assert statuses == {"page": Status.PASSED, "bad": Status.ERROR}
     assert outcome.record.target.provisioned
@@ -88,7 +91,8 @@ def test_target_that_never_gets_ready_exits_3_and_cleans_up(write_yaml, tmp_path
         sections:
           - {{id: s, title: S, items: [{{id: a, title: A, severity: high, check: {{type: http, path: /}}}}]}}
         """)
-    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), default_registry()))
+    outcome = asyncio.run(run_audit(AuditOptions(listeners=standard_listeners(),
+                                                 checklist=checklist, out_dir=tmp_path / "out"), default_registry()))
     assert outcome.exit_code == 3
     assert outcome.record.items[0].status == Status.ERROR
     assert "not ready" in outcome.record.items[0].message

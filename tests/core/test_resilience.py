@@ -16,9 +16,11 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.context import CheckContext
-from readiness_harness.placeholders import free_port
-from readiness_harness.result import Result, Status
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.net import free_port
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 from tests.conftest import REFERENCE_TARGET
 from tests.core.test_provision import processes_with, wait_until_gone
 
@@ -66,7 +68,8 @@ def test_unreachable_proxy_api_errors_fault_items_and_the_rest_runs(write_yaml, 
                   steady_state: [{{name: health, request: {{path: /health}}}}]
                   faults: [{{proxy: upstream_primary, down: true}}]
         """)
-    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), default_registry()))
+    outcome = asyncio.run(run_audit(AuditOptions(listeners=standard_listeners(),
+                                                 checklist=checklist, out_dir=tmp_path / "out"), default_registry()))
     items = {i.id: i for i in outcome.record.items}
     assert items["read"].status == Status.PASSED
     assert items["fault"].status == Status.ERROR and "fault proxy API is unreachable" in items["fault"].message
@@ -107,7 +110,8 @@ def _killer_checklist(write_yaml, static_target) -> Path:
 
 def test_target_dying_mid_audit_errors_the_rest_naming_the_cause(write_yaml, static_target, tmp_path):
     registry = _killer_registry(then_raise=False)
-    options = AuditOptions(checklist=_killer_checklist(write_yaml, static_target), out_dir=tmp_path / "out")
+    options = AuditOptions(listeners=standard_listeners(),
+                           checklist=_killer_checklist(write_yaml, static_target), out_dir=tmp_path / "out")
     outcome = asyncio.run(run_audit(options, registry))
     after = next(i for i in outcome.record.items if i.id == "after")
     assert after.status == Status.ERROR
@@ -118,7 +122,8 @@ def test_target_dying_mid_audit_errors_the_rest_naming_the_cause(write_yaml, sta
 
 def test_nothing_evaluated_exits_3(write_yaml, static_target, tmp_path):
     registry = _killer_registry(then_raise=True)
-    options = AuditOptions(checklist=_killer_checklist(write_yaml, static_target), out_dir=tmp_path / "out")
+    options = AuditOptions(listeners=standard_listeners(),
+                           checklist=_killer_checklist(write_yaml, static_target), out_dir=tmp_path / "out")
     outcome = asyncio.run(run_audit(options, registry))
     assert {i.status for i in outcome.record.items} == {Status.ERROR}
     assert outcome.exit_code == 3

@@ -8,12 +8,15 @@ import datetime as dt
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.events import AuditStarted
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.journal import Journal, read_journal
 from readiness_harness.loader import load_checklist
 from readiness_harness.provision import external_target
-from readiness_harness.result import Result, Status
 from readiness_harness.runner import Runner, plan
 from readiness_harness.signoffs import SignOffBook, Waiver
 
@@ -69,9 +72,11 @@ def run(write_yaml, tmp_path, log, *, signoffs=None, phases=None):
     loaded = load_checklist(write_yaml("c.yaml", CHECKLIST), registry)
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path / "run",
                            checklist_dir=tmp_path, signoffs=signoffs or SignOffBook())
-    journal = Journal(tmp_path / "run" / "journal.jsonl")
-    results = asyncio.run(Runner(env, journal, phases=phases).run(plan(loaded, registry)))
-    journal.close()
+    journal = Journal()
+    journal.audit_started(AuditStarted(run_id="r", run_dir=tmp_path / "run", checklist_id="c", checklist_title="C",
+                                       planned_items=5))
+    results = asyncio.run(Runner(env, listener=journal, phases=phases).run(plan(loaded, registry)))
+    journal.audit_finished(None, tmp_path / "run")  # type: ignore[arg-type]
     return {r.id: r for r in results}, read_journal(tmp_path / "run" / "journal.jsonl")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from readiness_harness.checks import default_registry
-from readiness_harness.checks.registry import Phase
+from readiness_harness.contract.registry import Phase
 from readiness_harness.sensitivity import Matrix
 from tests.conftest import ROOT
 

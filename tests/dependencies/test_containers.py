@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.net import free_port
 from readiness_harness.dependencies import DependencyStack
 from readiness_harness.dependencies.containers import LABEL
 from readiness_harness.dependencies.models import DependencySpec
-from readiness_harness.errors import TargetError
-from readiness_harness.placeholders import Placeholders, free_port
+from readiness_harness.placeholders import Placeholders
 from tests.dependencies.support import FULL_TARGET, Provisioned
 
 

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 import redis
 
+from readiness_harness.contract.errors import TargetError
 from readiness_harness.dependencies.local import start_postgres, start_redis
 from readiness_harness.dependencies.models import DependencySpec
-from readiness_harness.errors import TargetError
 from tests.dependencies.conftest import listening, needs_postgres, needs_redis, processes_mentioning
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from readiness_harness.contract.errors import ChecklistError, TargetError
 from readiness_harness.dependencies import DependencyStack, publish
 from readiness_harness.dependencies.models import DependencySpec, RunningDependency, build_url, replace_address
 from readiness_harness.dependencies.stack import chosen_provider
-from readiness_harness.errors import ChecklistError, TargetError
 from readiness_harness.placeholders import Placeholders
 from readiness_harness.target import load_target
 

@@ -14,8 +14,9 @@ import httpx
 import psutil
 import pytest
 
-from readiness_harness.context import AuditEnvironment, CheckContext
-from readiness_harness.placeholders import free_port
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.net import free_port
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +56,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 2
 
 def make_ctx(tmp_path: Path, base_url: str, *, timeout_s: float = 60.0) -> CheckContext:
     env = AuditEnvironment(target=external_target(base_url), run_dir=tmp_path / "run", checklist_dir=HERE)
-    return CheckContext(env=env, item_id="load-item", timeout_s=timeout_s)
+    return CheckContext(audit=env, item_id="load-item", timeout_s=timeout_s)
 
 
 def lingering(folder: Path) -> list[psutil.Process]:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.checks.registry import Phase, Registry
-from readiness_harness.context import AuditEnvironment
-from readiness_harness.errors import ChecklistError
-from readiness_harness.journal import Journal
+from readiness_harness.contract.errors import ChecklistError
+from readiness_harness.contract.evidence import TimeSeries
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import Phase, Registry
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.loader import load_checklist
 from readiness_harness.provision import external_target
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Status, TimeSeries
 from readiness_harness.runner import Runner, plan
 from tests.loadtests.conftest import HERE
 
@@ -48,11 +48,7 @@ sections:
 def run_audit(path: Path, registry: Registry, base_url: str, run_dir: Path) -> dict[str, ItemResult]:
     loaded = load_checklist(path, registry)
     env = AuditEnvironment(target=external_target(base_url), run_dir=run_dir, checklist_dir=path.parent)
-    journal = Journal(run_dir / "journal.jsonl")
-    try:
-        results = asyncio.run(Runner(env, journal).run(plan(loaded, registry)))
-    finally:
-        journal.close()
+    results = asyncio.run(Runner(env).run(plan(loaded, registry)))
     return {r.id: r for r in results}
 
 

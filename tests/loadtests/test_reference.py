@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.loadtests.outcome import LoadOutcome
 from readiness_harness.loadtests.runner import run_load
 from readiness_harness.loadtests.spec import LoadSpec
 from readiness_harness.provision import provisioned
-from readiness_harness.result import Status
 from readiness_harness.target import load_target
 from tests.loadtests.conftest import ROOT, lingering
 
@@ -47,7 +48,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
             found.secrets.update(target.placeholders.secret_values)
             env = AuditEnvironment(target=target, run_dir=folder / "run", checklist_dir=ROOT)
             for name, params in SPECS.items():
-                ctx = CheckContext(env=env, item_id=name, timeout_s=60)
+                ctx = CheckContext(audit=env, item_id=name, timeout_s=60)
                 load = LoadSpec.model_validate({"duration_s": 3, "env": KEYS, **params})
                 found.outcomes[name] = await run_load(load, ctx)
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from readiness_harness.contract.evidence import Link, Table, TimeSeries
+from readiness_harness.contract.status import Status
 from readiness_harness.loadtests.command import LocustFiles, build, profile
 from readiness_harness.loadtests.outcome import LoadOutcome, analyse
 from readiness_harness.loadtests.process import run_locust
 from readiness_harness.loadtests.runner import run_load
 from readiness_harness.loadtests.spec import LoadSpec, Thresholds, ThresholdSet
-from readiness_harness.result import Link, Status, Table, TimeSeries
 from tests.loadtests.conftest import lingering, make_ctx
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def load(tmp_path: Path, url: str, **params: object) -> LoadOutcome:
     outcome = asyncio.run(run_load(spec, ctx))
     assert lingering(tmp_path) == []
     if outcome.run is not None:
-        assert f"load:{ctx.item_id}" in ctx.env.windows
+        assert f"load:{ctx.item_id}" in ctx.audit.windows
     return outcome
 
 

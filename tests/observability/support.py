@@ -10,7 +10,8 @@ import pytest
 
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.record import ItemResult
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.listeners import standard_listeners
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "system_under_test" / "target.yaml"
@@ -29,7 +30,8 @@ def audit(checklist: Path, monkeypatch: pytest.MonkeyPatch, *, defects: str = ""
     """Run a whole audit (provisioning, services, phases, teardown); results by item id."""
     monkeypatch.setenv("SUT_DEFECTS", defects)
     monkeypatch.setenv("HARNESS_PROMETHEUS", "on" if prometheus else "off")
-    options = AuditOptions(checklist=checklist, out_dir=checklist.parent / "out", only=only)
+    options = AuditOptions(listeners=standard_listeners(),
+                           checklist=checklist, out_dir=checklist.parent / "out", only=only)
     outcome = asyncio.run(run_audit(options, default_registry()))
     return {item.id: item for item in outcome.record.items}
 

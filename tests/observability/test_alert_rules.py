@@ -9,9 +9,11 @@ from pathlib import Path
 import yaml
 
 from readiness_harness.checks.alert_rules import AlertRulesParams, capped_copy, run_alert_rules
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
-from readiness_harness.result import Result, Status
 from tests.conftest import needs_tool
 from tests.observability.support import ROOT
 
@@ -21,7 +23,7 @@ pytestmark = needs_tool("promtool")
 
 def context(folder: Path) -> CheckContext:
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=folder, checklist_dir=folder)
-    return CheckContext(env=env, item_id="alert-rules", timeout_s=60)
+    return CheckContext(audit=env, item_id="alert-rules", timeout_s=60)
 
 
 def run(folder: Path, **params: object) -> Result:

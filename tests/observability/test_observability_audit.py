@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.result import Status
+from readiness_harness.contract.status import Status
 from tests.conftest import needs_tool
 from tests.observability.support import audit, write_checklist
 

@@ -13,17 +13,20 @@ import pytest
 
 from readiness_harness.checks.alert_rules import alert_firing
 from readiness_harness.checks.promql import CompareTo, PromqlParams, run_promql
-from readiness_harness.context import AuditEnvironment, CheckContext
-from readiness_harness.model import Severity
-from readiness_harness.prometheus import SERVER_KEY, SERVICE_KEY, prometheus_service, remove_stale
+from readiness_harness.contract.checklist import Severity
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.registry import Capability
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
+from readiness_harness.prometheus import PrometheusServer, prometheus_service, remove_stale
 from readiness_harness.provision import external_target, provisioned
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Result, Status
 from readiness_harness.target import load_target
 from tests.conftest import needs_tool
 from tests.observability.support import TARGET
 
-PLANNED = frozenset({"promql"})
+PLANNED = frozenset({Capability.PROMETHEUS})
 
 ALWAYS_FIRING = """
 groups:
@@ -50,11 +53,12 @@ async def _traffic(base_url: str, requests: int, spread_s: float) -> None:
 async def _scenario(tmp_path: Path) -> None:
     spec, base_dir = load_target(TARGET)
     async with provisioned(spec, base_dir=base_dir, log_dir=tmp_path / "logs") as target:
-        env = AuditEnvironment(target=target, run_dir=tmp_path, checklist_dir=tmp_path, planned_types=PLANNED)
+        env = AuditEnvironment(target=target, run_dir=tmp_path, checklist_dir=tmp_path, needs=PLANNED)
         async with prometheus_service(env):
-            server = env.services[SERVER_KEY]
-            assert await server.wait_ready(60) == server.url == env.services[SERVICE_KEY]
-            ctx = CheckContext(env=env, item_id="promql", timeout_s=60)
+            server = env.prometheus()
+            assert isinstance(server, PrometheusServer)
+            assert await server.wait_ready(60) == server.url
+            ctx = CheckContext(audit=env, item_id="promql", timeout_s=60)
             start = time.time()
             await _traffic(target.base_url, 30, 3.0)
             env.record_window("load:smoke", start, time.time())
@@ -76,7 +80,7 @@ async def _scenario(tmp_path: Path) -> None:
             assert await alert_firing(ctx, "TargetIsUp", within_s=20, rules=rules)
             assert not await alert_firing(ctx, "NoSuchAlert", within_s=1.5)
             pid = server.process.pid
-        assert SERVER_KEY not in env.services and not server.folder.exists()
+        assert env.prometheus_server is None and not server.folder.exists()
         assert not _alive(pid)
 
 
@@ -100,11 +104,11 @@ def test_without_the_binary_a_note_is_added_and_promql_says_what_to_install(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("HARNESS_PROMETHEUS", raising=False)
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path,
-                           planned_types=PLANNED)
+                           needs=PLANNED)
 
     async def scenario() -> Result:
         async with prometheus_service(env):
-            return await run_promql(PromqlParams(query="up", min=1), CheckContext(env, "q", timeout_s=10))
+            return await run_promql(PromqlParams(query="up", min=1), CheckContext(audit=env, item_id="q", timeout_s=10))
 
     result = asyncio.run(scenario())
     assert result.status == Status.ERROR
@@ -124,10 +128,9 @@ def test_leftovers_of_a_crashed_audit_are_removed(tmp_path: Path) -> None:
 
 
 def test_prometheus_starts_only_when_an_item_queries_it(tmp_path):
-    async def scenario() -> dict:
-        env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path,
-                               planned_types=frozenset({"http", "load"}))
+    async def scenario() -> object:
+        env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=tmp_path, checklist_dir=tmp_path)
         async with prometheus_service(env):
-            return dict(env.services)
+            return env.prometheus_server
 
-    assert asyncio.run(scenario()) == {}
+    assert asyncio.run(scenario()) is None

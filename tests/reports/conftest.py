@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from readiness_harness.model import Severity, SourceRef
-from readiness_harness.record import AuditRecord, ChecklistInfo, ItemResult, SignOffEntry, TargetInfo
-from readiness_harness.reports.schema import SCHEMA_PATH
-from readiness_harness.reports.writer import write_reports
-from readiness_harness.result import (
+from readiness_harness.contract.checklist import Severity, SourceRef
+from readiness_harness.contract.evidence import (
     HttpExchange,
     Link,
     LogExcerpt,
     Observation,
-    Status,
     Table,
     Text,
     Timeline,
@@ -27,6 +23,12 @@ from readiness_harness.result import (
     TimeSeries,
     Window,
 )
+from readiness_harness.contract.record import AuditRecord, ChecklistInfo, ItemResult, TargetInfo
+from readiness_harness.contract.signoffs import ReportSignature
+from readiness_harness.contract.status import Status
+from readiness_harness.diff import diff_against_previous
+from readiness_harness.reports.schema import SCHEMA_PATH
+from readiness_harness.reports.writer import write_reports
 from readiness_harness.verdict import blocking, counts, score, severity_counts, verdict
 
 XSS = "<script>document.title='XSS';document.documentElement.appendChild(document.createElement('xss-marker'))</script>"
@@ -103,13 +105,13 @@ def every_kind_of_evidence() -> list[ItemResult]:
                             Text(title="notes", body=f"circuit opened {ALERT}")]),
         make_item("oncall", Status.ATTESTED, section="ops", section_title="Operations", kind="attestation",
                   check_type="attestation", claimed=True, severity=Severity.MEDIUM,
-                  attestation={"signer": f"Ana {ALERT}", "role": "SRE lead", "date": "2025-01-01",
+                  attestation={"item": "oncall", "signer": f"Ana {ALERT}", "role": "SRE lead", "date": "2025-01-01",
                                "evidence": "https://wiki/oncall", "expires": None}),
         make_item("runbook", Status.UNATTESTED, section="ops", section_title="Operations", kind="attestation",
                   check_type="attestation", claimed=True, message="no attestation by the SRE lead"),
         make_item("backups", Status.WAIVED, section="ops", section_title="Operations", claimed=True,
                   original_status=Status.FAILED, message="restore not tested",
-                  waiver={"justification": "restore drill booked for next sprint", "approver": "CTO",
+                  waiver={"item": "backups", "justification": "restore drill booked for next sprint", "approver": "CTO",
                           "expires": "2099-01-01", "ticket": "OPS-12", "expired": False}),
         make_item("telegram", Status.NOT_APPLICABLE, section="ops", section_title="Operations", kind="not_applicable",
                   check_type=None, claimed=True, severity=Severity.LOW, message="no Telegram bot here"),
@@ -121,8 +123,8 @@ def every_kind_of_evidence() -> list[ItemResult]:
 @pytest.fixture
 def full_record() -> AuditRecord:
     return make_record(every_kind_of_evidence(), notes=[f"note {ALERT}"],
-                       signoffs=[SignOffEntry(role="SRE lead", signer="Ana Lima", date="2025-01-02", note="ok"),
-                                 SignOffEntry(role="CFO", signer=f"Mallory {ALERT}", date="2025-01-02")])
+                       signoffs=[ReportSignature(role="SRE lead", signer="Ana Lima", date="2025-01-02", note="ok"),
+                                 ReportSignature(role="CFO", signer=f"Mallory {ALERT}", date="2025-01-02")])
 
 
 @pytest.fixture
@@ -144,6 +146,8 @@ def write_run(tmp_path: Path) -> Callable[..., Path]:
 
     def write(record: AuditRecord, out_dir: Path | None = None) -> Path:
         run_dir = (out_dir or tmp_path / "out") / record.run_id
+        if record.diff is None:  # as the audit does before it hands the record to the reporters
+            record.diff = diff_against_previous(record, run_dir)
         write_reports(record, run_dir)
         validate_results(run_dir / "results.json")
         return run_dir

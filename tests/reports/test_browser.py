@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.record import AuditRecord
+from readiness_harness.contract.record import AuditRecord
 from readiness_harness.reports.html import render_html
 
 ROOT = Path(__file__).resolve().parents[2]

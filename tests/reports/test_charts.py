@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from readiness_harness.contract.evidence import TimeSeries, Window
 from readiness_harness.reports.charts import group_series, panel_of, render_timeseries
-from readiness_harness.result import TimeSeries, Window
 from tests.reports.conftest import load_series
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims, claims_headline
-from readiness_harness.result import Status
 from tests.reports.conftest import every_kind_of_evidence, make_item
 
 
@@ -35,3 +35,19 @@ def test_not_claimed_and_failing_is_no_news() -> None:
     claims = audit_claims([make_item("n", Status.FAILED, claimed=False), make_item("m", Status.PASSED, claimed=False)])
     assert claims.claims == 0 and claims.not_claimed == 2 and [i.id for i in claims.unclaimed_passing] == ["m"]
     assert claims.headline == "0 of 0 claims verified"
+
+
+def test_a_partial_check_makes_a_partly_verified_claim_and_earns_half_its_weight() -> None:
+    from readiness_harness.verdict import score
+
+    partial = make_item("pool", Status.PASSED, claimed=True, covers="partial",
+                        uncovered="the pool is never exhausted under load")
+    full = make_item("health", Status.PASSED, claimed=True)
+    failed = make_item("limits", Status.FAILED, claimed=True)
+    claims = audit_claims([partial, full, failed])
+    assert [i.id for i in claims.verified] == ["health"]
+    assert [i.id for i in claims.partly_verified] == ["pool"]
+    assert [i.id for i in claims.unsupported] == ["limits"]
+    assert claims.headline == "1 of 3 claims verified, 1 partly"
+    assert score([partial, full, failed]) == round(100 * (4 * 0.5 + 4) / 12, 1)
+    assert score([full, make_item("pool", Status.PASSED, claimed=True), failed]) == round(100 * 8 / 12, 1)

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from readiness_harness.record import AuditRecord, ChecklistInfo
-from readiness_harness.reports.diff import compute_diff, find_previous, worse_when_higher
-from readiness_harness.result import Status
+from readiness_harness.contract.record import AuditRecord, ChecklistInfo
+from readiness_harness.contract.status import Status
+from readiness_harness.diff import compute_diff, find_previous, worse_when_higher
 from tests.reports.conftest import make_item, make_record
 
 EARLY, LATE = "2025-01-01T00:00:00+00:00", "2025-01-02T00:00:00+00:00"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from readiness_harness.model import Severity
-from readiness_harness.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.checklist import Severity
+from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.html import render_html
-from readiness_harness.result import Status
 from tests.reports.conftest import ALERT, XSS, make_item, make_record
 
 
@@ -82,7 +82,7 @@ def test_evidence_of_every_kind_is_rendered(full_record: AuditRecord) -> None:
 
 
 def test_failed_items_show_their_bulky_evidence_open() -> None:
-    from readiness_harness.result import HttpExchange
+    from readiness_harness.contract.evidence import HttpExchange
 
     exchange = HttpExchange(method="GET", url="http://127.0.0.1:1/x", status=500)
     record = make_record([make_item("ok", Status.PASSED, evidence=[exchange]),
@@ -92,14 +92,16 @@ def test_failed_items_show_their_bulky_evidence_open() -> None:
     assert '<details class="ev http">' in ok and '<details class="ev http" open>' in bad
 
 
-def test_signoff_block_has_a_line_for_every_role(full_record: AuditRecord) -> None:
+def test_signoff_block_lists_missing_roles_and_declared_names(full_record: AuditRecord) -> None:
     html = render_html(full_record)
     block = html[html.index('id="signature"'):]
+    missing = block[block.index("Roles without a verified signature"):]
     for role in ("Service owner", "SRE lead", "Security reviewer"):
-        assert f'<div class="role">{role}' in block
-    assert "Ana Lima" in block and "2025-01-02" in block
-    assert block.count('class="line blank"') == 2
-    assert "not a role the checklist names" in block and "Mallory &lt;script&gt;" in block
+        assert f"<strong>{role}</strong>" in missing.split("</p>")[0]
+    assert "No signatures yet." in block
+    declared = block[block.index("Named in the attestations file"):]
+    assert "Ana Lima" in declared and "2025-01-02" in declared and "they are not signatures" in declared
+    assert "not a role the checklist names" in declared and "Mallory &lt;script&gt;" in declared
 
 
 def test_attestations_and_waivers_are_listed(full_record: AuditRecord) -> None:
@@ -143,7 +145,7 @@ def test_chart_ids_are_unique_on_the_page(full_record: AuditRecord) -> None:
 
 
 def test_render_benchmark_runs() -> None:
-    from readiness_harness.reports.bench_render import bench_render
+    from bench.render import bench_render
 
     result = bench_render(20, charts=1, repeats=1)
     assert result["items"] == 20 and result["html_bytes"] > 10_000 and result["best_s"] > 0

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from readiness_harness.record import AuditRecord, MeasurementChange, RunDiff, StatusChange
+from readiness_harness.contract.record import AuditRecord, MeasurementChange, RunDiff, StatusChange
+from readiness_harness.contract.status import Status
 from readiness_harness.reports.junit import render_junit
 from readiness_harness.reports.results_json import render_json
 from readiness_harness.reports.schema import SCHEMA_PATH, main, render_schema
 from readiness_harness.reports.summary import render_summary
-from readiness_harness.result import Status
 from tests.reports.conftest import make_item, make_record, validate_results
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.errors import ChecklistError
+from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.reports.view import signature_rows
 from readiness_harness.signoffs import load_signoffs
 from tests.reports.conftest import make_item, make_record
@@ -22,7 +22,7 @@ def test_signoffs_are_read_from_the_attestations_file(tmp_path: Path) -> None:
         "  - {role: Service owner, signer: Bo, date: 2025-01-04}\n", encoding="utf-8")
     book = load_signoffs(path, None, known_items={"oncall"})
     entries = book.signoff_records()
-    assert [(e.role, e.signer, e.date, e.note) for e in entries] == [
+    assert [(e.role, e.signer, e.date.isoformat(), e.note) for e in entries] == [
         ("SRE lead", "Ana Lima", "2025-01-03", "read in full"), ("Service owner", "Bo", "2025-01-04", "")]
     rows = signature_rows(make_record([make_item("oncall")], signoffs=entries))
     assert [(r.role, r.signer, r.signed) for r in rows] == [

@@ -10,9 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.checks import default_registry
-from readiness_harness.result import Status
+from readiness_harness.contract.errors import ChecklistError
+from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 from tests.scenarios.conftest import KEY, portfolio_probe, results, wait_for
 
 FRESH = "/v1/wallets/ethereum/0x2222222222222222222222222222222222222222/portfolio"
@@ -26,7 +30,7 @@ PRIMARY_DOWN = {
 
 
 def audit(checklist: Path, out: Path, environ: dict | None = None):
-    options = AuditOptions(checklist=checklist, out_dir=out, environ=environ)
+    options = AuditOptions(listeners=standard_listeners(), checklist=checklist, out_dir=out, environ=environ)
     return asyncio.run(run_audit(options, default_registry()))
 
 
@@ -38,7 +42,7 @@ def test_primary_down_passes_and_records_a_timeline(scenario_checklist, tmp_path
     assert [e.event for e in timeline.events] == ["steady state probes", "inject", "during fault probes",
                                                   "rollback", "recovered"]
     assert timeline.recovered_after_s is not None and "recovery_s" in item.measurements
-    assert outcome.record.environment["toxiproxy"].startswith("embedded")
+    assert outcome.record.environment.toxiproxy.startswith("embedded")
 
 
 def test_no_fallback_fails_and_still_rolls_back(scenario_checklist, tmp_path, external_toxiproxy):
@@ -56,7 +60,8 @@ def test_no_fallback_fails_and_still_rolls_back(scenario_checklist, tmp_path, ex
 def test_an_injection_error_still_rolls_back_what_was_injected(scenario_checklist, tmp_path):
     scenario = {**PRIMARY_DOWN, "faults": [
         {"proxy": "upstream_primary", "toxic": {"type": "latency", "attributes": {"latency": 50}}},
-        {"proxy": "upstream_fallback", "toxic": {"type": "latency", "attributes": {"latency": -5}}}]}
+        # Beyond 64 bits: refused (400) by Toxiproxy and by the embedded server alike.
+        {"proxy": "upstream_fallback", "toxic": {"type": "latency", "attributes": {"latency": 2**64}}}]}
     outcome = audit(scenario_checklist(scenario), tmp_path / "out")
     item = outcome.record.items[0]
     assert item.status == Status.FAILED
@@ -117,11 +122,13 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_unknown_proxy_is_an_error_before_anything_is_injected(scenario_checklist, tmp_path):
+def test_unknown_proxy_is_refused_before_anything_starts(scenario_checklist, tmp_path):
     scenario = {**PRIMARY_DOWN, "faults": [{"proxy": "database", "down": True}]}
-    item = audit(scenario_checklist(scenario), tmp_path / "out").record.items[0]
-    assert item.status == Status.ERROR
-    assert "no fault proxy named database" in item.message and "upstream_primary" in item.message
+    with pytest.raises(ChecklistError) as caught:
+        audit(scenario_checklist(scenario), tmp_path / "out")
+    text = str(caught.value)
+    assert "no fault proxy named 'database'" in text and "upstream_primary" in text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("scenarios-*")), "nothing ran"
 
 
 def test_background_load_is_judged_on_baseline_and_fault_windows(scenario_checklist, tmp_path):

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from readiness_harness.checks.exchange import Exchange
-from readiness_harness.checks.fuzz_report import read_failures
-from readiness_harness.checks.probe import Attack, ProbeParams, judge, request_of
+from readiness_harness.checks.attack import Attack, AttackParams, judge, request_of
+from readiness_harness.checks.openapi_fuzz.failures import read_failures
 from readiness_harness.checks.promql import PromqlParams
-from readiness_harness.result import HttpExchange
+from readiness_harness.checks.shared.exchange import Exchange
+from readiness_harness.contract.evidence import HttpExchange
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="schemathesis">
@@ -70,7 +70,7 @@ def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> ht
 
 
 def _missed(attack: Attack, response: httpx.Response) -> set[str]:
-    params = ProbeParams(attacks=[attack])
+    params = AttackParams(attacks=[attack])
     return {o.label for o in judge(attack, _exchange(response), params) if o.ok is False}
 
 

@@ -6,9 +6,11 @@ import asyncio
 from pathlib import Path
 
 from readiness_harness.checks.secrets_scan import SecretsScanParams, run_secrets_scan
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
-from readiness_harness.result import Result, Status
 from tests.observability.support import ROOT
 
 SUT = ROOT / "system_under_test"
@@ -18,7 +20,7 @@ PLANTED = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 def scan(checklist_dir: Path, **params: object) -> Result:
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=checklist_dir / "run",
                            checklist_dir=checklist_dir)
-    ctx = CheckContext(env=env, item_id="secrets", timeout_s=60)
+    ctx = CheckContext(audit=env, item_id="secrets", timeout_s=60)
     return asyncio.run(run_secrets_scan(SecretsScanParams.model_validate(params), ctx))
 
 
@@ -57,7 +59,7 @@ def test_runtime_configuration_under_the_run_folder_is_scanned_through_placehold
     (tmp_path / "work" / "api-data").mkdir(parents=True)
     (tmp_path / "work" / "api-data" / "credentials.env").write_text(f"AWS_ACCESS_KEY_ID={PLANTED[0]}\n")
     params = SecretsScanParams(paths=["{run_dir}/api-data"])
-    result = asyncio.run(run_secrets_scan(params, CheckContext(env=env, item_id="s", timeout_s=30)))
+    result = asyncio.run(run_secrets_scan(params, CheckContext(audit=env, item_id="s", timeout_s=30)))
     assert result.status == Status.FAILED and "credentials.env:1" in result.message
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.record import ItemResult
-from readiness_harness.result import Status
+from readiness_harness.contract.record import ItemResult
+from readiness_harness.contract.status import Status
 from tests.observability.support import audit, write_checklist
 
 ITEMS = (Path(__file__).parent / "items.yaml").read_text(encoding="utf-8")

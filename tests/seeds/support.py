@@ -6,10 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from readiness_harness.checks.registry import Registry
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.registry import Registry
+from readiness_harness.contract.result import Result
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
-from readiness_harness.result import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "checklists" / "seeds"
@@ -25,5 +26,5 @@ def run_check(registry: Registry, type_name: str, params: dict[str, Any], folder
         raise KeyError(type_name)
     env = AuditEnvironment(target=external_target("http://127.0.0.1:9"), run_dir=folder / "run",
                            checklist_dir=folder)
-    ctx = CheckContext(env=env, item_id="item", timeout_s=5.0)
+    ctx = CheckContext(audit=env, item_id="item", timeout_s=5.0)
     return asyncio.run(check_type.run(check_type.params.model_validate(params), ctx))

@@ -69,12 +69,20 @@ def test_mac_roman_mojibake_is_repaired_by_a_code_page_round_trip():
 
 
 def test_items_are_found_when_no_repair_is_possible():
-    # "✓" has no Mac Roman byte, so the round trip fails and the mojibake stays; the rules still see it.
-    line = "- ‚úÖ Backups restored ✓"
+    # "✓" has no Mac Roman byte and sits in the same run, so the round trip fails and the mojibake
+    # stays; the rules still see it.
+    line = "- ‚úÖ✓ Backups restored"
     assert repair_line(line) == line
     assert has_check_mark(line)
     doc = parse_markdown(f"# T\n## Ops\n{line}\n- plain bullet\n")
-    assert [(i.line, i.title, i.claimed) for i in doc.items()] == [(3, "Backups restored ✓", True)]
+    assert [(i.line, i.title, i.claimed) for i in doc.items()] == [(3, "✓ Backups restored", True)]
+
+
+def test_a_byte_dropped_by_windows_1254_is_put_back():
+    # 🎯 is F0 9F 8E AF; Windows-1254 has no 0x8E, so the source kept "ğŸ¯" (three bytes).
+    assert repair_line("## ğŸ¯ Executive Summary") == "## 🎯 Executive Summary"
+    assert repair_line("âœ… HEALTHY ğŸ‰") == "✅ HEALTHY 🎉"
+    assert repair_line("| âš ï¸ Monitoring required |") == "| ⚠️ Monitoring required |"
 
 
 def test_fenced_code_and_plain_bullets_are_not_items():
@@ -91,7 +99,7 @@ def test_fenced_code_and_plain_bullets_are_not_items():
     ("Test Redis connectivity failure", "chaos"),
     ("Create Dockerfile for API server", "file"),
     ("Cache hit rate > 30%", "metrics"),
-    ("Add rate limit headers to responses", "http"),
+    ("Add rate limit headers to responses", "burst"),
     ("Create Postman collection", "todo"),
 ])
 def test_suggestions_follow_the_wording(wording, expected):
@@ -100,9 +108,9 @@ def test_suggestions_follow_the_wording(wording, expected):
 
 def test_import_writes_a_skeleton_that_validation_refuses_until_bound(tmp_path, capsys):
     output = tmp_path / "checklists" / "imported.yaml"
-    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output)]) == 0
+    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output), "--no-prefill"]) == 0
     text = output.read_text(encoding="utf-8")
-    assert text.count("\n        check: {type: todo}") == 37
+    assert text.count("\n        check: {type: todo, suggested: ") == 37
     assert "# suggested: not_applicable" in text
     source = yaml.safe_load(text)["checklist"]["source"]
     assert (output.parent / source).resolve() == (SOURCES / f"{STEMS[4]}.txt").resolve()
@@ -110,4 +118,13 @@ def test_import_writes_a_skeleton_that_validation_refuses_until_bound(tmp_path, 
     capsys.readouterr()
     assert main(["validate", str(output)]) == 2
     err = capsys.readouterr().err
-    assert "37 problem(s)" in err and "unknown check type 'todo'" in err and "Known types:" in err
+    assert "37 problem(s)" in err and err.count("not bound yet (type: todo). Suggested: ") == 37
+
+
+def test_import_pre_fills_what_the_seed_s_claims_state(tmp_path, capsys):
+    output = tmp_path / "imported.yaml"
+    assert main(["import", str(SOURCES / f"{STEMS[4]}.txt"), "-o", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    bound = 37 - text.count("\n        check: {type: todo, suggested: ")
+    assert bound > 0 and f"{bound} bound" in capsys.readouterr().out
+    yaml.safe_load(text)  # still one YAML document

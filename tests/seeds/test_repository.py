@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness_harness.result import Status
+from readiness_harness.contract.status import Status
 from tests.seeds.support import run_check
 
 DEPLOYMENT = """

@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from readiness_harness.audit import AuditOptions, run_audit
+from readiness_harness.contract.status import Status
 from readiness_harness.importer import parse_file
+from readiness_harness.listeners import standard_listeners
 from readiness_harness.loader import load_checklist
-from readiness_harness.result import Status
 from readiness_harness.signoffs import load_signoffs
 from tests.seeds.support import ROOT, SEEDS, SOURCES, STEMS
 
@@ -96,7 +97,8 @@ def test_example_signoff_files_validate_against_seed_000(registry):
 def test_a_sample_of_each_seed_runs_against_the_reference_service(stem, registry, tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_PROMETHEUS", "off")  # no sampled item queries Prometheus
     only = SAMPLES[stem]
-    options = AuditOptions(checklist=SEEDS / f"{stem}.yaml", out_dir=tmp_path, only=only)
+    options = AuditOptions(listeners=standard_listeners(),
+                           checklist=SEEDS / f"{stem}.yaml", out_dir=tmp_path, only=only)
     outcome = asyncio.run(run_audit(options, registry))
     ran = {item.id: item for item in outcome.record.items if item.status != Status.SKIPPED}
     assert set(ran) >= only

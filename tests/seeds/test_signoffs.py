@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from readiness_harness.audit import AuditOptions, run_audit
-from readiness_harness.errors import ChecklistError
-from readiness_harness.result import Status
+from readiness_harness.contract.errors import ChecklistError
+from readiness_harness.contract.status import Status
+from readiness_harness.listeners import standard_listeners
 
 TODAY = dt.date.today()
 PAST = (TODAY - dt.timedelta(days=30)).isoformat()
@@ -71,7 +72,8 @@ def audit(write_yaml, static_target: Path, tmp_path: Path, attestations: str, wa
     write_yaml("waivers.yaml", waivers)
     checklist = write_yaml("checklist.yaml", CHECKLIST)
     assert checklist.parent == static_target.parent
-    outcome = asyncio.run(run_audit(AuditOptions(checklist=checklist, out_dir=tmp_path / "out"), _registry()))
+    outcome = asyncio.run(run_audit(AuditOptions(listeners=standard_listeners(),
+                                                 checklist=checklist, out_dir=tmp_path / "out"), _registry()))
     return outcome.record.verdict, {item.id: item for item in outcome.record.items}
 
 
@@ -86,7 +88,7 @@ def test_valid_attestation_and_waiver_approve(write_yaml, static_target, tmp_pat
     assert items["served"].status == Status.PASSED
     assert items["oncall"].status == Status.ATTESTED
     assert items["broken"].status == Status.WAIVED and items["broken"].original_status == Status.FAILED
-    assert items["broken"].waiver["approver"].startswith("Sam Okafor")
+    assert items["broken"].waiver.approver.startswith("Sam Okafor")
     assert verdict == "APPROVED"
 
 
@@ -95,7 +97,7 @@ def test_expired_attestation_is_missing_and_expired_waiver_fails_again(write_yam
     assert items["oncall"].status == Status.UNATTESTED
     assert "expired" in items["oncall"].message
     assert items["broken"].status == Status.FAILED
-    assert items["broken"].waiver["expired"] is True and "waiver expired" in items["broken"].message
+    assert items["broken"].waiver.expired is True and "waiver expired" in items["broken"].message
     assert verdict == "REJECTED"
 
 

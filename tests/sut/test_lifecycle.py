@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from readiness_harness.checks.secrets_scan import SecretsScanParams, run_secrets_scan
-from readiness_harness.context import AuditEnvironment, CheckContext
+from readiness_harness.contract.context import CheckContext
+from readiness_harness.contract.status import Status
+from readiness_harness.environment import AuditEnvironment
 from readiness_harness.provision import external_target
-from readiness_harness.result import Status
 from readiness_harness.system_under_test.defects import REGISTRY
 from tests.sut.conftest import PYTHON, REPO_ROOT, Api, ApiFactory, base_env, random_address
 from tests.sut.probes import AWS_ACCESS_KEY
@@ -91,7 +92,7 @@ def test_start_up_files_exist_before_the_port_accepts_connections(api_factory: A
     for name in ("ca.pem", "cert.pem", "key.pem"):
         assert (api.tls_dir / name).stat().st_size > 0
     scanned = asyncio.run(run_secrets_scan(SecretsScanParams(paths=[str(api.data_dir)], exclude_plugins=[
-        "KeywordDetector"]), CheckContext(env=AuditEnvironment(target=external_target(api.url), run_dir=api.data_dir,
+        "KeywordDetector"]), CheckContext(audit=AuditEnvironment(target=external_target(api.url), run_dir=api.data_dir,
                                                                checklist_dir=REPO_ROOT), item_id="s", timeout_s=30)))
     assert scanned.status == Status.FAILED and "credentials.env:1 (AWS Access Key)" in scanned.message
 

@@ -1,0 +1,1 @@
+"""Helpers shared by check types (requests, expectations, JSON paths, files); no check type lives here."""
