@@ -24,6 +24,7 @@ from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
                           ".ruff_cache", ".pytest_cache", ".hypothesis"})
@@ -56,10 +57,11 @@ class Finding:
                    for entry in allow)
 
 
-def collect_files(roots: list[Path], exclude: list[str], limit: int) -> tuple[list[Path], list[str]]:
-    """Files under ``roots`` (sorted, bounded by ``limit``) and the roots that do not exist."""
+def collect_files(roots: list[Path], exclude: list[str], limit: int) -> tuple[list[Path], list[str], list[str]]:
+    """Files under ``roots`` (sorted, bounded by ``limit``), the roots that do not exist, and the
+    folders that hold no file to scan."""
     files: list[Path] = []
-    missing = []
+    missing, empty = [], []
     for root in roots:
         if root.is_file():
             files.append(root)
@@ -67,6 +69,7 @@ def collect_files(roots: list[Path], exclude: list[str], limit: int) -> tuple[li
         if not root.is_dir():
             missing.append(str(root))
             continue
+        before = len(files)
         for path in sorted(root.rglob("*")):
             if len(files) >= limit:
                 break
@@ -77,7 +80,9 @@ def collect_files(roots: list[Path], exclude: list[str], limit: int) -> tuple[li
                 continue
             if path.stat().st_size <= MAX_FILE_BYTES:
                 files.append(path)
-    return files[:limit], missing
+        if len(files) == before:
+            empty.append(str(root))
+    return files[:limit], missing, empty
 
 
 def scan(files: list[Path], exclude_plugins: list[str]) -> list[tuple[str, int, str, str]]:
@@ -99,9 +104,12 @@ def _display(path: str, base: Path) -> str:
 async def run_secrets_scan(params: SecretsScanParams, ctx: CheckContext) -> Result:
     """Scan source, configuration and deployment files for hard-coded secrets (detect-secrets)."""
     roots = [ctx.resolve(ctx.expand(path)) for path in params.paths]
-    files, missing = await asyncio.to_thread(collect_files, roots, params.exclude, params.max_files)
+    files, missing, empty = await asyncio.to_thread(collect_files, roots, params.exclude, params.max_files)
     if missing:
         return Result.error(f"path not found: {', '.join(missing)}")
+    if empty:  # e.g. a service's runtime folder scanned before the service wrote to it
+        return Result(status=Status.INCONCLUSIVE, message=f"nothing to scan yet in {', '.join(empty)}: "
+                      "an empty folder proves nothing")
     raw = await asyncio.to_thread(scan, files, params.exclude_plugins)
     base = ctx.audit.checklist_dir.resolve()
     findings = [Finding(_display(name, base), line, kind, digest) for name, line, kind, digest in raw]

@@ -74,6 +74,29 @@ _DEFECTS: tuple[Defect, ...] = (
            "is written into the configuration folder at start-up ({DATA_DIR}/config/credentials.env).",
            "A secret scan of the service's runtime files (DATA_DIR) finds an AWS-style key only with the "
            "defect on; without it the service writes no credentials file."),
+    Defect("capacity_collapse", "Portfolio reads pass a process-wide throttle of 250 reads/s (bursts of 60 "
+           "let through); reads beyond it wait in line (hotpath.py).",
+           "Open-model cached portfolio reads (pro key, 16 wallets): up to 250 req/s nothing changes (the perf "
+           "items at 200 req/s see the clean service's latency); above it the answered rate stays at 250 req/s "
+           "whatever is offered and latency grows without bound (p95 over 1 s within 4 s at 400 req/s), so the "
+           "highest rate with p95 <= 50 ms is 250-265 req/s on any machine that can serve 250/s. The clean "
+           "service is CPU-bound: 900 req/s at p95 12 ms on a quiet 2-core machine, 400-550 with others busy."),
+    Defect("memory_leak", "Every portfolio read keeps its answer and an 8 KiB buffer in a memo that is never "
+           "trimmed (hotpath.py).",
+           "Under a steady load of portfolio reads the API process's RSS grows by about 8.5 KB per read "
+           "(74-77 MB/min at 150 req/s, so about +60 MB over a 60 s run after a 10 s warm-up) and never comes "
+           "back; the clean service's RSS is flat after a few seconds of warm-up (+0.1 to +0.7 MB/min)."),
+    Defect("idempotency_in_memory", "Idempotency keys are kept in process memory only; orders are stored "
+           "without their key (idempotency.py).",
+           "POST /v1/orders with an Idempotency-Key, restart the service (same DATA_DIR or DATABASE_URL), send "
+           "the same POST again: the answer is 201 with a new order_id and no Idempotent-Replayed header (two "
+           "orders stored). Without a restart, replays and concurrent duplicates behave as in the clean service."),
+    Defect("weak_tls", "With --tls-dir, the server certificate is valid for 48 hours only and the server accepts "
+           "TLS 1.0 and 1.1 (OpenSSL security level 0). No effect without --tls-dir.",
+           "The served certificate's notAfter is 48 h after start-up (clean: 90 days); a client offering only "
+           "TLS 1.0 or 1.1, at OpenSSL security level 0, completes a handshake (clean: refused, TLS 1.2 is the "
+           "minimum). Names (localhost, 127.0.0.1, ::1) and the CA ({tls-dir}/ca.pem) are the same with and "
+           "without the defect, so verifying clients connect either way."),
 )
 
 REGISTRY: dict[str, Defect] = {defect.name: defect for defect in _DEFECTS}

@@ -16,7 +16,8 @@ misses that fetched from upstream (one per upstream fetch on a request's path);
 nor an upstream call); ``cache_refreshes_total`` counts background refreshes. A waiter's answer
 carries the fetch's ``source`` (primary or fallback); an upstream call carries the request id of
 the request that started it. Under the ``no_cache`` defect nothing is cached, coalesced or
-refreshed: every request fetches on its own.
+refreshed: every request fetches on its own. The ``capacity_collapse`` and ``memory_leak`` defects
+add what hotpath.py describes to every read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from readiness_harness.system_under_test.cache import Cache
 from readiness_harness.system_under_test.chains import CHAINS, Chain, InvalidAddress, normalise_address
 from readiness_harness.system_under_test.defects import Defects
 from readiness_harness.system_under_test.errors import ApiError, ErrorCode
+from readiness_harness.system_under_test.hotpath import AnswerMemo, Throttle
 from readiness_harness.system_under_test.metrics import Metrics
 from readiness_harness.system_under_test.providers import AllProvidersFailed, ProviderPool
 from readiness_harness.system_under_test.singleflight import SingleFlight
@@ -99,6 +101,8 @@ class PortfolioService:
         self._metrics = metrics
         self._defects = defects
         self._flights: SingleFlight[Portfolio] | None = None if "no_cache" in defects else SingleFlight()
+        self._throttle = Throttle() if "capacity_collapse" in defects else None
+        self._memo = AnswerMemo() if "memory_leak" in defects else None
 
     def validate(self, chain_name: str, address: str) -> tuple[Chain, str]:
         chain = resolve_chain(chain_name)
@@ -111,6 +115,14 @@ class PortfolioService:
                            details={"chain": chain.name}) from None
 
     async def get(self, chain_name: str, address: str, request_id: str | None) -> Portfolio:
+        if self._throttle is not None:
+            await self._throttle.admit()
+        portfolio = await self._read(chain_name, address, request_id)
+        if self._memo is not None:
+            self._memo.keep(portfolio.model_dump_json().encode())
+        return portfolio
+
+    async def _read(self, chain_name: str, address: str, request_id: str | None) -> Portfolio:
         chain, address = self.validate(chain_name, address)
         if "slow_endpoint" in self._defects:
             await asyncio.sleep(SLOW_ENDPOINT_DELAY_S)

@@ -15,6 +15,7 @@ from readiness_harness.system_under_test.config import Settings
 from readiness_harness.system_under_test.db import JobRepository, OrderRepository, WriteGate, create_db_engine
 from readiness_harness.system_under_test.dbcalls import DatabaseCalls
 from readiness_harness.system_under_test.defects import Defects
+from readiness_harness.system_under_test.idempotency import MemoryKeys
 from readiness_harness.system_under_test.jobs import JobRunner
 from readiness_harness.system_under_test.metrics import Metrics
 from readiness_harness.system_under_test.portfolio import PortfolioService
@@ -46,6 +47,7 @@ class Services:
     keys: KeyStore
     tier_limits: dict[str, Limit]
     ip_limit: Limit
+    memory_keys: MemoryKeys | None = None  # only under the idempotency_in_memory defect
 
     async def aclose(self) -> None:
         await self.pool.aclose()
@@ -126,4 +128,5 @@ def build_services(settings: Settings) -> Services:
             "pro": Limit(settings.rate_limit_pro_rps, settings.rate_limit_pro_burst),
         },
         ip_limit=Limit(settings.rate_limit_ip_rps, settings.rate_limit_ip_burst),
+        memory_keys=MemoryKeys() if "idempotency_in_memory" in defects else None,
     )

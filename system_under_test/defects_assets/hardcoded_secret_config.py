@@ -9,6 +9,7 @@ the running service's files tells whether the defect is on.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -18,10 +19,12 @@ CREDENTIALS_FILE = "credentials.env"
 
 
 def write_credentials_file(config_dir: Path) -> Path:
-    """Write the credential into ``config_dir/credentials.env`` and return the file's path."""
+    """Write the credential into ``config_dir/credentials.env`` (whole or not at all) and return its path."""
     config_dir.mkdir(parents=True, exist_ok=True)
     path = config_dir / CREDENTIALS_FILE
-    path.write_text(f"AWS_ACCESS_KEY_ID={AWS_ACCESS_KEY_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET_ACCESS_KEY}\n",
-                    encoding="utf-8")
-    path.chmod(0o600)
+    partial = config_dir / f".{CREDENTIALS_FILE}.partial"
+    partial.write_text(f"AWS_ACCESS_KEY_ID={AWS_ACCESS_KEY_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET_ACCESS_KEY}\n",
+                       encoding="utf-8")
+    partial.chmod(0o600)
+    os.replace(partial, path)
     return path

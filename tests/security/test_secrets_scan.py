@@ -66,3 +66,12 @@ def test_runtime_configuration_under_the_run_folder_is_scanned_through_placehold
 def test_a_missing_path_is_an_error(tmp_path: Path) -> None:
     result = scan(tmp_path, paths=["nowhere"])
     assert result.status == Status.ERROR and "nowhere" in result.message
+
+
+def test_a_folder_with_nothing_to_scan_is_inconclusive_not_clean(tmp_path: Path) -> None:
+    """A runtime folder scanned before the service wrote to it proves nothing (issue 15, 2b)."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('hello')\n")
+    result = scan(tmp_path, paths=["src", "run"])
+    assert result.status == Status.INCONCLUSIVE and "run" in result.message

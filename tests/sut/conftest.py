@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -90,13 +91,13 @@ def stop_process(proc: subprocess.Popen[bytes], *, grace_s: float = 6.0) -> None
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path, *, timeout_s: float = START_TIMEOUT_S,
-                  ok_statuses: tuple[int, ...] = (200,)) -> None:
+                  ok_statuses: tuple[int, ...] = (200,), verify: ssl.SSLContext | bool = True) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(url, timeout=1.0).status_code in ok_statuses:
+            if httpx.get(url, timeout=1.0, verify=verify).status_code in ok_statuses:
                 return
         except httpx.TransportError:
             pass
@@ -126,6 +127,11 @@ class Upstream:
         return dict(response.json())
 
 
+def api_args(port: int, tls_dir: Path | None = None) -> list[str]:
+    tls = ["--tls-dir", str(tls_dir)] if tls_dir else []
+    return ["--host", "127.0.0.1", "--port", str(port), *tls]
+
+
 @dataclass
 class Api:
     port: int
@@ -134,16 +140,43 @@ class Api:
     data_dir: Path
     keys: dict[str, str]
     env: dict[str, str] = field(repr=False)
+    tls_dir: Path | None = None  # set when the API serves HTTPS (--tls-dir)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_dir else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a client needs to trust this API: its throwaway CA under TLS (once the API has written it)."""
+        if self.tls_dir is None or not (self.tls_dir / "ca.pem").is_file():
+            return True
+        return ssl.create_default_context(cafile=self.tls_dir / "ca.pem")
+
+    @property
+    def args(self) -> list[str]:
+        return api_args(self.port, self.tls_dir)
 
     def client(self, tier: str | None = "pro", **kwargs: Any) -> httpx.Client:
         headers = dict(kwargs.pop("headers", {}))
         if tier is not None:
             headers["X-API-Key"] = self.keys[tier]
-        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 10.0), **kwargs)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 10.0),
+                            verify=self.verify, **kwargs)
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while self.tls_dir and not (self.tls_dir / "ca.pem").is_file() and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break  # wait_until_up reports the exit
+            time.sleep(0.05)
+        wait_until_up(f"{self.url}/health", self.proc, self.log_path, ok_statuses=(200, 503), verify=self.verify)
+
+    def restart(self) -> None:
+        """Stop the process (SIGTERM) and start it again: same port, environment, data and TLS folder."""
+        stop_process(self.proc)
+        self.proc = spawn("readiness_harness.system_under_test", self.args, env=self.env, log_path=self.log_path)
+        self.wait_until_up()
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -167,7 +200,8 @@ class ApiFactory:
         self._upstreams = upstreams
         self._started: list[Api] = []
 
-    def start(self, *, defects: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Api:
+    def start(self, *, defects: tuple[str, ...] = (), env: dict[str, str] | None = None, tls: bool = False,
+              wait: bool = True) -> Api:
         keys = {"free": "free-" + secrets.token_urlsafe(24), "pro": "pro-" + secrets.token_urlsafe(24)}
         port = free_port()
         run_dir = self._tmp_path / f"api-{port}"
@@ -180,11 +214,13 @@ class ApiFactory:
             "SUT_DEFECTS": ",".join(defects),
         } | (env or {})
         log_path = run_dir / "api.log"
-        proc = spawn("readiness_harness.system_under_test", ["--host", "127.0.0.1", "--port", str(port)], env=full_env,
-                     log_path=log_path)
-        api = Api(port=port, proc=proc, log_path=log_path, data_dir=run_dir / "data", keys=keys, env=full_env)
+        tls_dir = run_dir / "tls" if tls else None
+        proc = spawn("readiness_harness.system_under_test", api_args(port, tls_dir), env=full_env, log_path=log_path)
+        api = Api(port=port, proc=proc, log_path=log_path, data_dir=run_dir / "data", keys=keys, env=full_env,
+                  tls_dir=tls_dir)
         self._started.append(api)
-        wait_until_up(f"{api.url}/health", proc, log_path, ok_statuses=(200, 503))
+        if wait:
+            api.wait_until_up()
         return api
 
     def stop_all(self) -> None:

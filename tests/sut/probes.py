@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from tests.sut.conftest import Api, Upstreams, free_port, random_address
+from tests.sut.probes_ops import answers_beyond_a_throttle, bounded_memory, replay_survives_restart, strong_tls
 
 FIXTURE_500_ADDRESS = "0x0000000000000000000000000000000000000500"
 AWS_ACCESS_KEY = re.compile(r"AKIA[0-9A-Z]{16}")
@@ -30,6 +31,7 @@ class Probe:
     run: Callable[[Api, Upstreams], None]
     fresh: bool = False
     env: Callable[[], dict[str, str]] = dict  # extra environment, computed when the API starts
+    tls: bool = False  # the API serves HTTPS (--tls-dir)
 
 
 def corrupt_sqlite(api: Api) -> None:
@@ -352,4 +354,8 @@ PROBES: dict[str, Probe] = {
     "no_cache_fallback": Probe(cache_fallback, fresh=True, env=dead_redis),
     "hardcoded_secret": Probe(no_baked_in_credentials),
     "no_config_validation": Probe(config_validated),
+    "capacity_collapse": Probe(answers_beyond_a_throttle),
+    "memory_leak": Probe(bounded_memory, fresh=True),
+    "idempotency_in_memory": Probe(replay_survives_restart, fresh=True),
+    "weak_tls": Probe(strong_tls, fresh=True, tls=True),
 }

@@ -18,13 +18,13 @@ def test_every_defect_has_a_probe() -> None:
 def test_practice_holds_without_defect(defect: str, api_factory: ApiFactory, shared_api: Api,
                                        upstreams: Upstreams) -> None:
     probe = PROBES[defect]
-    api = api_factory.start(env=probe.env()) if probe.fresh or probe.env() else shared_api
+    api = api_factory.start(env=probe.env(), tls=probe.tls) if probe.fresh or probe.env() else shared_api
     probe.run(api, upstreams)
 
 
 @pytest.mark.parametrize("defect", sorted(PROBES))
 def test_defect_removes_practice(defect: str, api_factory: ApiFactory, upstreams: Upstreams) -> None:
     probe = PROBES[defect]
-    api = api_factory.start(defects=(defect,), env=probe.env())
+    api = api_factory.start(defects=(defect,), env=probe.env(), tls=probe.tls)
     with pytest.raises(AssertionError):
         probe.run(api, upstreams)
