@@ -7,15 +7,20 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from readiness_harness.contract.context import FaultLedger
 from readiness_harness.contract.errors import TargetError
+from readiness_harness.sockets import listener_pids, started_by_us
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class ManagedProcess:
@@ -107,6 +112,21 @@ class ManagedProcess:
             await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
         return self.returncode
 
+    def _stranger_on(self, url: str) -> str | None:
+        """Why the answer at a loopback ``url`` came from another program, or None when it is ours
+        (or when /proc cannot tell)."""
+        parts = urlsplit(url)
+        if parts.hostname not in LOOPBACK or self._popen is None:
+            return None
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        holders = listener_pids(port)
+        if holders is None or not holders:
+            return None
+        if any(started_by_us(pid) for pid in holders):
+            return None
+        other = min(holders)
+        return f"port {port} is held by another program (pid {other}), not by a process this audit started"
+
     def log_tail(self, lines: int = 20) -> list[str]:
         try:
             return self.log_path.read_text(errors="replace").splitlines()[-lines:]
@@ -124,11 +144,14 @@ class ManagedProcess:
             handle.seek(offset)
             return handle.read().decode(errors="replace").splitlines()
 
-    async def wait_ready(self, url: str, *, timeout_s: float, statuses: list[int], interval_s: float) -> float:
-        """Poll ``url`` until it answers one of ``statuses``; returns seconds waited."""
+    async def wait_ready(self, url: str, *, timeout_s: float, statuses: list[int], interval_s: float,
+                         ca_file: str | None = None) -> float:
+        """Poll ``url`` until it answers one of ``statuses`` from this process's own listener (see
+        ``sockets.py``); returns seconds waited. ``ca_file`` verifies an HTTPS URL with that CA."""
         started = time.monotonic()
         last = "no answer yet"
-        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False, verify=verify) as client:
             while time.monotonic() - started < timeout_s:
                 if not self.alive:
                     tail = "\n".join(self.log_tail())
@@ -138,9 +161,13 @@ class ManagedProcess:
                     )
                 try:
                     response = await client.get(url)
-                    if response.status_code in statuses:
+                    stranger = self._stranger_on(url)
+                    if stranger is not None:
+                        last = stranger
+                    elif response.status_code in statuses:
                         return time.monotonic() - started
-                    last = f"status {response.status_code}"
+                    else:
+                        last = f"status {response.status_code}"
                 except httpx.HTTPError as exc:
                     last = f"{type(exc).__name__}"
                 await asyncio.sleep(interval_s)

@@ -26,7 +26,7 @@ from readiness_harness.placeholders import Placeholders, names_in
 from readiness_harness.process import ManagedProcess
 from readiness_harness.proxies import ProxyInfo, Route, create_proxies, delete_proxies
 from readiness_harness.rendered_files import render_files
-from readiness_harness.target import TargetSpec
+from readiness_harness.target import ReadySpec, TargetSpec
 
 __all__ = ["ProxyInfo", "RunningTarget", "external_target", "provisioned", "teardown"]
 
@@ -88,9 +88,7 @@ class RunningTarget:
         fresh.start()
         if spec is None or spec.ready is None:
             return 0.0
-        ready = spec.ready
-        return await fresh.wait_ready(self.placeholders.expand(ready.url), timeout_s=ready.timeout_s,
-                                      statuses=ready.status, interval_s=ready.interval_s)
+        return await _wait_ready(fresh, spec.ready, self.placeholders)
 
 
     @asynccontextmanager
@@ -162,12 +160,16 @@ async def _start_processes(running: RunningTarget, spec: TargetSpec, environ: di
 
 
 async def _await_ready(running: RunningTarget, pending: list[Any]) -> None:
-    waits = [running.processes[p.name].wait_ready(running.placeholders.expand(p.ready.url),
-                                                  timeout_s=p.ready.timeout_s, statuses=p.ready.status,
-                                                  interval_s=p.ready.interval_s)
+    waits = [_wait_ready(running.processes[p.name], p.ready, running.placeholders)
              for p in pending if p.ready is not None]
     pending.clear()
     await asyncio.gather(*waits)
+
+
+async def _wait_ready(process: ManagedProcess, ready: ReadySpec, placeholders: Placeholders) -> float:
+    ca_file = placeholders.expand(ready.ca_file) if ready.ca_file else None
+    return await process.wait_ready(placeholders.expand(ready.url), timeout_s=ready.timeout_s,
+                                    statuses=ready.status, interval_s=ready.interval_s, ca_file=ca_file)
 
 
 def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, str]) -> None:

@@ -34,6 +34,8 @@ class ReadySpec(_TargetModel):
     timeout_s: StartupSeconds = 30.0
     status: list[HttpStatus] = Field(default_factory=lambda: [200], min_length=1)
     interval_s: PollSeconds = 0.1
+    ca_file: str | None = Field(default=None, description="an HTTPS `url` is verified with this CA certificate "
+                                "(placeholders allowed, e.g. a CA the service writes into {run_dir})")
 
 
 class StopSpec(_TargetModel):

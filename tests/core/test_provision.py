@@ -135,3 +135,55 @@ def test_sigint_during_a_check_stops_processes_and_writes_a_partial_report(write
     assert results["complete"] is False and results["interrupted"] == "SIGINT"
     assert results["verdict"] == "REJECTED"
     assert {i["id"]: i["status"] for i in results["items"]} == {"quick": "not_applicable", "slow": "skipped"}
+
+
+def test_a_port_answered_by_another_program_is_not_readiness(write_yaml, tmp_path):
+    """A free port can be taken by someone else before the process binds it; the stranger's answer
+    must not count, or the audit would judge the wrong service."""
+    from readiness_harness.contract.errors import TargetError
+    from readiness_harness.contract.net import free_port
+    from readiness_harness.provision import provisioned
+    from readiness_harness.target import load_target
+
+    port = free_port()
+    stranger = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _until_listening(port)
+        target = write_yaml("target.yaml", f"""
+            name: late
+            base_url: "http://127.0.0.1:{port}"
+            processes:
+              - name: slow
+                command: ["{sys.executable}", "-c", "import time; time.sleep(60)"]
+                ready: {{url: "http://127.0.0.1:{port}/", timeout_s: 2}}
+                stop: {{grace_s: 1}}
+            """)
+        spec, base_dir = load_target(target)
+
+        async def scenario() -> None:
+            async with provisioned(spec, base_dir=base_dir, log_dir=tmp_path / "logs"):
+                pass
+
+        try:
+            asyncio.run(scenario())
+        except TargetError as exc:
+            assert "held by another program" in str(exc)
+        else:
+            raise AssertionError("the stranger's answer was taken for readiness")
+    finally:
+        stranger.terminate()
+        stranger.wait(10)
+
+
+def _until_listening(port: int, timeout_s: float = 10.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
