@@ -29,6 +29,7 @@ from readiness_harness.checks import (  # noqa: F401 - every module imported her
     sequence,
     shutdown,
     startup,
+    tls,
     yaml_file,
 )
 from readiness_harness.contract.registry import Registry

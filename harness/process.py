@@ -112,6 +112,17 @@ class ManagedProcess:
             await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
         return self.returncode
 
+    async def _answer(self, client: httpx.AsyncClient, url: str, statuses: list[int]) -> str | None:
+        """None when ``url`` answers one of ``statuses`` from our own listener; else what it did."""
+        try:
+            response = await client.get(url)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        stranger = self._stranger_on(url)
+        if stranger is not None:
+            return stranger
+        return None if response.status_code in statuses else f"status {response.status_code}"
+
     def _stranger_on(self, url: str) -> str | None:
         """Why the answer at a loopback ``url`` came from another program, or None when it is ours
         (or when /proc cannot tell)."""
@@ -147,30 +158,27 @@ class ManagedProcess:
     async def wait_ready(self, url: str, *, timeout_s: float, statuses: list[int], interval_s: float,
                          ca_file: str | None = None) -> float:
         """Poll ``url`` until it answers one of ``statuses`` from this process's own listener (see
-        ``sockets.py``); returns seconds waited. ``ca_file`` verifies an HTTPS URL with that CA."""
+        ``sockets.py``); returns seconds waited. ``ca_file`` verifies an HTTPS URL with that CA (a
+        file the process may write as it starts: until it exists, the process is not ready)."""
         started = time.monotonic()
         last = "no answer yet"
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
-        async with httpx.AsyncClient(timeout=2.0, trust_env=False, verify=verify) as client:
-            while time.monotonic() - started < timeout_s:
-                if not self.alive:
-                    tail = "\n".join(self.log_tail())
-                    raise TargetError(
-                        f"process '{self.name}' exited with code {self.returncode} before it was ready; "
-                        f"last log lines:\n{tail}"
-                    )
-                try:
-                    response = await client.get(url)
-                    stranger = self._stranger_on(url)
-                    if stranger is not None:
-                        last = stranger
-                    elif response.status_code in statuses:
-                        return time.monotonic() - started
-                    else:
-                        last = f"status {response.status_code}"
-                except httpx.HTTPError as exc:
-                    last = f"{type(exc).__name__}"
-                await asyncio.sleep(interval_s)
+        while time.monotonic() - started < timeout_s:
+            if not self.alive:
+                tail = "\n".join(self.log_tail())
+                raise TargetError(
+                    f"process '{self.name}' exited with code {self.returncode} before it was ready; "
+                    f"last log lines:\n{tail}"
+                )
+            if ca_file is not None and not Path(ca_file).is_file():
+                last = f"no CA file at {ca_file} yet"
+            else:
+                verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+                async with httpx.AsyncClient(timeout=2.0, trust_env=False, verify=verify) as client:
+                    outcome = await self._answer(client, url, statuses)
+                if outcome is None:
+                    return time.monotonic() - started
+                last = outcome
+            await asyncio.sleep(interval_s)
         tail = "\n".join(self.log_tail())
         raise TargetError(f"process '{self.name}' not ready at {url} within {timeout_s:g} s (last: {last}; "
                           f"still running); last log lines:\n{tail}")
