@@ -1,4 +1,8 @@
-"""A process the harness started: its own process group, its log file, and an unconditional stop."""
+"""A process the harness started: its own process group, its log file, and an unconditional stop.
+
+The process's output reaches its log file through :class:`~readiness_harness.logpump.LogPump`,
+which redacts the values ``secrets`` returns (the target's secrets) before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from readiness_harness.contract.errors import TargetError
+from readiness_harness.logpump import LogPump, Secrets, no_secrets
 
 
 class ManagedProcess:
@@ -27,6 +32,7 @@ class ManagedProcess:
         log_path: Path,
         stop_signal: str = "SIGTERM",
         grace_s: float = 10.0,
+        secrets: Secrets = no_secrets,
     ) -> None:
         self.name = name
         self.command = command
@@ -35,7 +41,9 @@ class ManagedProcess:
         self.log_path = log_path
         self.stop_signal = getattr(signal, stop_signal)
         self.grace_s = grace_s
+        self.secrets = secrets
         self._popen: subprocess.Popen[bytes] | None = None
+        self._pump: LogPump | None = None
 
     @property
     def pid(self) -> int | None:
@@ -51,16 +59,20 @@ class ManagedProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        pump = LogPump(self.log_path, self.secrets)
+        log = pump.open()
         try:
             self._popen = subprocess.Popen(
                 self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
+            pump.discard()
             raise TargetError(f"process '{self.name}' could not start: {exc}") from exc
         finally:
-            log.close()
+            os.close(log)
+        self._pump = pump
+        pump.start()
 
     def send(self, sig: int) -> None:
         """Send a signal to the process group (the process and whatever it started)."""
@@ -83,6 +95,9 @@ class ManagedProcess:
             return self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return None
+        finally:
+            if self._pump is not None:
+                self._pump.join()
 
     def log_tail(self, lines: int = 20) -> list[str]:
         try:

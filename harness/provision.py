@@ -81,7 +81,7 @@ class RunningTarget:
         old.stop()
         spec = next(p for p in self.spec.processes if p.name == name) if self.spec else None
         fresh = ManagedProcess(name, command=old.command, env=old.env, cwd=old.cwd, log_path=old.log_path,
-                               stop_signal=old.stop_signal.name, grace_s=old.grace_s)
+                               stop_signal=old.stop_signal.name, grace_s=old.grace_s, secrets=old.secrets)
         self.processes[name] = fresh
         fresh.start()
         if self.ledger is not None and fresh.pid is not None:
@@ -162,6 +162,7 @@ def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, st
         log_path=(running._log_dir or running.work_dir or Path(".")) / f"{proc_spec.name}.log",
         stop_signal=proc_spec.stop.signal,
         grace_s=proc_spec.stop.grace_s,
+        secrets=lambda: ph.secret_values,  # its log is redacted with every secret known when a line comes
     )
     running.processes[proc_spec.name] = process
     process.start()
