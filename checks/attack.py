@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.shared.expectations import ResponseExpect, conclude, evaluate
 from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
@@ -106,9 +106,11 @@ async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
     rows: list[list[Any]] = []
     verdicts: list[Observation] = []
     failing: list[Any] = []
+    exchanges: list[Exchange] = []
     async with ctx.client() as client:
         for attack in params.attacks:
             exchange = await send(client, request_of(attack, params.headers), ctx)
+            exchanges.append(exchange)
             missed = [o for o in judge(attack, exchange, params) if o.ok is False]
             problems = "; ".join(f"{o.label}: {o.observed} (expected {o.expected})" for o in missed)
             rows.append([attack.name, exchange.evidence.method, exchange.evidence.url,
@@ -120,9 +122,8 @@ async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
                 failing.append(exchange.evidence)
     table = Table(title="Attacks", columns=["attack", "method", "url", "status", "verdict", "problems"], rows=rows)
     passed = sum(1 for v in verdicts if v.ok)
-    return Result.from_observations(verdicts, table, *failing,
-                                    ok_message=f"all {len(verdicts)} attacks answered as expected",
-                                    attacks=float(len(verdicts)), refused=float(passed))
+    return conclude(verdicts, table, *failing, ok_message=f"all {len(verdicts)} attacks answered as expected",
+                    exchanges=exchanges, attacks=float(len(verdicts)), refused=float(passed))
 
 
 EXAMPLE = """\

@@ -20,6 +20,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 controls but tab and newline, DEL, the C1 controls, and what XML 1.0 forbids besides.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 _CONTROL_AND_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")  # tab, newline, CR kept
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -38,6 +39,24 @@ def escape_controls(text: str, *, newlines: bool = True) -> str:
     pattern = _CONTROL if newlines else _CONTROL_AND_NEWLINES
     text = without_surrogates(text)
     return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+def printable(text: str) -> str:
+    """``text`` fit for a report: lone surrogates and control characters escaped; tab, newline and
+    carriage return kept (each output that must be one line, or XML, escapes those itself)."""
+    text = without_surrogates(text)
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
+def printable_value(value: Any) -> Any:
+    """:func:`printable` applied to every string in ``value`` (nested in lists, tuples and dicts too)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_value(k): printable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(printable_value(v) for v in value)
+    return value
 
 
 def serialisable(value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 The runner seals every result before anyone sees it (journal, reports, console): whatever a check
 put in its message or evidence (a JSON value from the target, an exception's text) is redacted
-with the target's secrets. Files a check's tools wrote into ``artifacts/<item>/`` (Locust's CSV,
-JSON and HTML, schemathesis's reports) are rewritten redacted as soon as the item ends.
+with the target's secrets, and made printable (no lone surrogate or control character). Files a
+check's tools wrote into ``artifacts/<item>/`` (Locust's CSV, JSON and HTML, schemathesis's
+reports) are rewritten redacted as soon as the item ends.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from readiness_harness.contract.redaction import redactor
 from readiness_harness.contract.result import Result
+from readiness_harness.contract.safetext import printable_value
 from readiness_harness.logpump import StreamRedactor
 
 CHUNK = 1024 * 1024
@@ -25,7 +27,7 @@ def seal(result: Result, *, secrets: Collection[str], artifacts: Path | None = N
     if artifacts is not None and artifacts.is_dir():
         redact_files(artifacts, secrets)
     values = redactor(frozenset(secrets))
-    return Result.model_validate(values.value(result.model_dump(mode="python")))
+    return Result.model_validate(printable_value(values.value(result.model_dump(mode="python"))))
 
 
 def redact_files(folder: Path, secrets: Collection[str]) -> list[Path]:

@@ -74,8 +74,9 @@ async def lone_surrogate(request: Request, reader: asyncio.StreamReader, writer:
     await answer(writer, 200, b'{"name": "\\ud800", "nested": {"list": ["a\\udfffb"]}, "status": "\\ud800"}')
 
 
-CONTROL_TEXT = ("\x1b[31mRED\x1b[0m\x00\x07\x08 ![pwned](https://evil.example/x.png) [click me](https://evil.example/a) "
-                "@octocat <img src=x onerror=alert(1)> https://evil.example/b www.evil.example &#64;admin #12")
+CONTROL_TEXT = ("\x1b[31mRED\x1b[0m\x00\x07\x08 ![pwned](https://evil.example/x.png) "
+                "[click me](https://evil.example/a) @octocat <img src=x onerror=alert(1)> https://evil.example/b "
+                "www.evil.example &#64;admin #12")
 
 
 async def control_chars(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

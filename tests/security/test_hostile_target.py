@@ -17,7 +17,6 @@ from markdown_it import MarkdownIt
 from readiness_harness.console import PlainConsole
 from readiness_harness.contract.status import Status
 from tests.security.hostile import (
-    CONTROL_TEXT,
     MIB,
     HostileServer,
     big_body,
