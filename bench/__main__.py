@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import audit, load, proxy, render
+from bench import audit, load, memory, proxy, render
 from bench.table import markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
-    "load": load.run, "proxy": proxy.run, "render": render.run, "audit": audit.run,
+    "load": load.run, "proxy": proxy.run, "render": render.run, "audit": audit.run, "memory": memory.run,
 }
 
 

@@ -69,6 +69,12 @@ async def early_413(request: Request, reader: asyncio.StreamReader, writer: asyn
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+async def reset_without_answer(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Reset the connection without any answer while the body is still coming."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 async def lone_surrogate(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await drain_body(request, reader)
     await answer(writer, 200, b'{"name": "\\ud800", "nested": {"list": ["a\\udfffb"]}, "status": "\\ud800"}')

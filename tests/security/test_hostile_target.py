@@ -26,6 +26,7 @@ from tests.security.hostile import (
     lone_surrogate,
     metric_series,
     ok,
+    reset_without_answer,
 )
 from tests.security.support import audit_url, by_id, checklist
 
@@ -61,6 +62,19 @@ def test_an_early_413_then_a_reset_is_the_answer(tmp_path: Path) -> None:
         results = by_id(audit_url(checklist(tmp_path, EARLY_413_ITEMS), server.url))
     for item_id in ("body-limit-http", "body-limit-attack", "body-limit-burst"):
         assert results[item_id].status == Status.PASSED, (item_id, results[item_id].message)
+
+
+def test_a_reset_before_any_answer_is_still_an_error(tmp_path: Path) -> None:
+    items = """
+    - id: body-limit-http
+      title: An 8 MiB body is refused with 413
+      severity: high
+      check: {type: http, method: POST, path: /orders, body_size: 8388608, expect: {status: 413}}
+    """
+    with HostileServer({"/orders": reset_without_answer}, receive_buffer=4096) as server:
+        result = by_id(audit_url(checklist(tmp_path, items), server.url))["body-limit-http"]
+    assert result.status == Status.FAILED and result.message.startswith("response: "), result.message
+    assert "Error" in result.message
 
 
 SURROGATE_ITEMS = """
