@@ -99,7 +99,13 @@ class ManagedProcess:
             if self._pump is not None:
                 self._pump.join()
 
+    def _settle_log(self) -> None:
+        """Once the process has exited, let the pump write its last lines (why it exited) first."""
+        if self._pump is not None and self._popen is not None and self._popen.poll() is not None:
+            self._pump.join(1.0)
+
     def log_tail(self, lines: int = 20) -> list[str]:
+        self._settle_log()
         try:
             return self.log_path.read_text(errors="replace").splitlines()[-lines:]
         except FileNotFoundError:
