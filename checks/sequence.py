@@ -10,7 +10,7 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.shared.expectations import ResponseExpect, conclude, dedupe, evaluate
+from readiness_harness.checks.shared.expectations import NOT_JUDGED, ResponseExpect, conclude, dedupe, evaluate
 from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup, single_path
 from readiness_harness.checks.shared.variables import Generator, generate, substitute, unresolved
 from readiness_harness.contract.context import CheckContext
@@ -73,6 +73,10 @@ async def run_sequence(params: SequenceParams, ctx: CheckContext) -> Result:
             sent += exchanges
             if any(o.ok is False for o in step_obs):
                 break
+            if exchanges[0].cut and any(not source.startswith("header:") for source in step.capture.values()):
+                observations.append(Observation(label=f"{step.name}: capture", observed=NOT_JUDGED,
+                                                expected="values read from the JSON body"))
+                break  # a value cannot be read from JSON cut at the cap: the steps after are not judged
             _capture(step, exchanges[0], variables)
     return conclude(observations, *evidence, ok_message=f"{len(params.steps)} steps behaved as expected",
                     exchanges=sent)

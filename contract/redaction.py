@@ -66,14 +66,16 @@ class Redactor:
     """Replaces secret values (in every form) and URL passwords in text and bytes."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        parts = {part.strip() for secret in secrets for part in secret.splitlines()} if any(
-            "\n" in secret for secret in secrets) else set()  # a multi-line secret is looked for line by line too
-        values = {form for secret in {*secrets, *(p for p in parts if len(p) >= ENV_MIN_LENGTH)}
-                  if len(secret) >= MIN_LENGTH for form in forms(secret)}
-        ordered = sorted(values, key=len, reverse=True)
+        secrets = set(secrets)
+        parts = {part.strip(): secret for secret in secrets if "\n" in secret
+                 for part in secret.splitlines()}  # a multi-line secret is looked for line by line too
+        originals = {**{p: s for p, s in parts.items() if len(p) >= ENV_MIN_LENGTH}, **{s: s for s in secrets}}
+        found = {form: original for value, original in originals.items() if len(value) >= MIN_LENGTH
+                 for form in forms(value)}
+        ordered = sorted(found, key=len, reverse=True)
         self._text = ordered
-        self._bytes = [value.encode("utf-8", "surrogatepass") for value in ordered]
-        self.longest = max((len(value) for value in self._bytes), default=0)
+        self._bytes = [(form.encode("utf-8", "surrogatepass"), found[form]) for form in ordered]
+        self.longest = max((len(form) for form, _ in self._bytes), default=0)
 
     def text(self, text: str) -> str:
         for secret in self._text:
@@ -81,10 +83,13 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
         return CREDENTIAL_URL.sub(rf"\g<head>{REDACTED}@", text) if "://" in text else text
 
-    def bytes(self, data: bytes) -> bytes:
-        for secret in self._bytes:
-            if secret in data:
-                data = data.replace(secret, REDACTED.encode())
+    def bytes(self, data: bytes, hits: set[str] | None = None) -> bytes:
+        """``data`` redacted; the secrets found are added to ``hits`` (as the values given)."""
+        for form, secret in self._bytes:
+            if form in data:
+                data = data.replace(form, REDACTED.encode())
+                if hits is not None:
+                    hits.add(secret)
         return _CREDENTIAL_BYTES.sub(rb"\g<head>" + REDACTED.encode() + b"@", data) if b"://" in data else data
 
     def value(self, value: Any) -> Any:

@@ -5,7 +5,8 @@ a thread reads the pipe and appends to the log file whatever is complete: whole 
 with the secrets known at that moment (the set grows while the audit runs). A line longer than
 ``MAX_PENDING`` is written in pieces, holding back as many bytes as the longest secret, so that a
 secret split between two reads is still found. If the harness dies, what was not yet written is
-lost with it, rather than left on disk unredacted.
+lost with it, rather than left on disk unredacted. Which secrets it redacted, and where, is kept
+(:meth:`LogPump.redacted_since`), so a check can still tell that a service logged its keys.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import BinaryIO
 
 from readiness_harness.contract.redaction import redactor
 
@@ -36,9 +38,11 @@ class StreamRedactor:
     def __init__(self, secrets: Secrets = no_secrets) -> None:
         self.secrets = secrets
         self.changed = False
+        self.hits: set[str] = set()  # the secrets redacted by the last feed
         self._pending = b""
 
     def feed(self, data: bytes) -> bytes:
+        self.hits = set()
         buffer = self._pending + data
         end = buffer.rfind(b"\n") + 1
         if end:
@@ -53,11 +57,12 @@ class StreamRedactor:
         return redacted[: len(redacted) - keep]
 
     def finish(self) -> bytes:
+        self.hits = set()
         rest, self._pending = self._pending, b""
         return self._redacted(rest) if rest else b""
 
     def _redacted(self, data: bytes) -> bytes:
-        out = redactor(frozenset(self.secrets())).bytes(data)
+        out = redactor(frozenset(self.secrets())).bytes(data, self.hits)
         self.changed = self.changed or out != data
         return out
 
@@ -70,6 +75,11 @@ class LogPump:
         self.secrets = secrets
         self._read_fd: int | None = None
         self._thread: threading.Thread | None = None
+        self._written_at: dict[str, int] = {}  # secret -> where the log ended after it was last redacted
+
+    def redacted_since(self, offset: int) -> set[str]:
+        """The secrets the process wrote (and the pump redacted) after ``offset`` bytes of the log."""
+        return {secret for secret, end in dict(self._written_at).items() if end > offset}
 
     def open(self) -> int:
         """A new pipe; returns its write end (the caller closes it once the process has it)."""
@@ -102,8 +112,13 @@ class LogPump:
             with self.log_path.open("ab") as log:
                 while data := os.read(fd, 65536):
                     if ready := stream.feed(data):
-                        log.write(ready)
-                        log.flush()
-                log.write(stream.finish())
+                        self._write(log, ready, stream.hits)
+                self._write(log, stream.finish(), stream.hits)
         finally:
             os.close(fd)
+
+    def _write(self, log: BinaryIO, data: bytes, hits: set[str]) -> None:
+        if hits:  # recorded first: whoever reads these lines must also learn what they hid
+            self._written_at.update(dict.fromkeys(hits, log.tell() + len(data)))
+        log.write(data)
+        log.flush()

@@ -18,7 +18,10 @@ from pathlib import Path
 import httpx
 
 from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.safetext import printable
 from readiness_harness.logpump import LogPump, Secrets, no_secrets
+
+TAIL_BYTES = 256 * 1024  # the end of a log, however long it grew
 
 
 class ManagedProcess:
@@ -105,17 +108,25 @@ class ManagedProcess:
             self._pump.join(1.0)
 
     def log_tail(self, lines: int = 20) -> list[str]:
+        """The last lines of the log, for messages: control characters escaped."""
         self._settle_log()
         try:
-            return self.log_path.read_text(errors="replace").splitlines()[-lines:]
+            with self.log_path.open("rb") as handle:
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - TAIL_BYTES))
+                text = handle.read().decode(errors="replace")
         except FileNotFoundError:
             return []
+        return [printable(line) for line in text.splitlines()[-lines:]]
 
     def log_size(self) -> int:
         try:
             return self.log_path.stat().st_size
         except FileNotFoundError:
             return 0
+
+    def redacted_since(self, offset: int) -> set[str]:
+        """The secrets the process logged after ``offset`` bytes of its log (redacted in the file)."""
+        return self._pump.redacted_since(offset) if self._pump is not None else set()
 
     def log_since(self, offset: int) -> list[str]:
         with self.log_path.open("rb") as handle:

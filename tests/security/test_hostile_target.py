@@ -147,6 +147,14 @@ def test_answers_are_cut_at_the_byte_cap_and_the_message_says_so(tmp_path: Path)
       title: A 64 MiB answer
       severity: high
       check: {type: http, path: /huge, expect: {status: 200, body_contains: [xxxx]}}
+    - id: huge-unread-text
+      title: A text past the cap cannot be looked for
+      severity: high
+      check: {type: http, path: /huge, expect: {status: 200, body_contains: [never-there]}}
+    - id: huge-json
+      title: JSON cut at the cap cannot be read
+      severity: high
+      check: {type: http, path: /huge, expect: {status: 200, json: {a: 1}}}
     - id: bomb
       title: A gzip bomb
       severity: high
@@ -165,6 +173,9 @@ def test_answers_are_cut_at_the_byte_cap_and_the_message_says_so(tmp_path: Path)
     with HostileServer(routes) as server:
         results = by_id(audit_url(checklist(tmp_path, items), server.url))
     assert results["huge"].status == Status.PASSED and "cut at 8 MiB" in results["huge"].message
+    for item_id in ("huge-unread-text", "huge-json"):
+        assert results[item_id].status == Status.INCONCLUSIVE, (item_id, results[item_id].message)
+        assert results[item_id].message.startswith("not judged: ") and "cut at 8 MiB" in results[item_id].message
     assert results["bomb"].status == Status.PASSED and "cut at 1 MiB" in results["bomb"].message
     bomb_body = next(e for e in results["bomb"].evidence if e.kind == "http").response_body or ""
     assert bomb_body.startswith("\x00" * 100) or "[response cut at 1 MiB" in bomb_body

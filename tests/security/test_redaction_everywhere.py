@@ -134,6 +134,7 @@ def test_a_service_that_logs_and_echoes_its_secrets_leaves_none_in_the_run_folde
     outcome = _audit(tmp_path / "checklist.yaml", monkeypatch)
     results = by_id(outcome)
     assert results["echo"].status.value == "failed" and results["logged"].status.value == "failed"
+    assert "written to the log as [REDACTED]" in results["logged"].message, "the check still sees the leak"
     assert results["load"].status.value in ("passed", "failed", "inconclusive"), results["load"].message
     leaked = json.loads(witness.read_text(encoding="utf-8"))
     values = [leaked["LEAKY_TOKEN"], PASSWORD, DB_PASSWORD, UNKNOWN_CREDENTIAL]
