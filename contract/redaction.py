@@ -4,10 +4,12 @@ What is redacted, everywhere the harness writes (evidence, messages, the target'
 Locust and schemathesis leave in the run folder):
 
 - every value the harness made for ``{secret.NAME}``;
-- ``{env.NAME}`` values that were used by a placeholder, when they are at least
-  ``ENV_MIN_LENGTH`` characters long, or at least ``MIN_LENGTH`` characters long and ``NAME``
-  looks like a secret's (KEY, TOKEN, SECRET, PASSWORD, ...). Shorter values ("1", "true", "8080")
-  are left alone: replacing them everywhere would shred every report and protect nothing;
+- ``{env.NAME}`` values that were used by a placeholder (:func:`env_value_is_secret`): when
+  ``NAME`` looks like a secret's (KEY, TOKEN, SECRET, PASSWORD, ...), values of at least
+  ``MIN_LENGTH`` characters; otherwise values of at least ``ENV_MIN_LENGTH`` characters that are
+  not a URL, a file path or a number (a base URL or a folder would shred every report; a URL's
+  password is still taken). Shorter values ("1", "true", "8080") are left alone: replacing them
+  everywhere would shred every report and protect nothing;
 - passwords in URLs the harness hands out or reads (``{dep.NAME.url}``, any ``user:password@``);
 - the password of any ``scheme://user:password@`` URL in any text, known or not;
 - headers that carry credentials by their name (``Authorization``, ``X-API-Key``, cookies...).
@@ -34,15 +36,17 @@ ENV_MIN_LENGTH = 8
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|PWD|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|DSN|SIGNATURE",
                          re.IGNORECASE)
 _BOOLEAN_WORDS = frozenset({"true", "false", "none", "null"})
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*|[/~.]\S*|[-+]?[0-9][0-9_.,:eE+-]*")  # URL, path, number
 CREDENTIAL_URL = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*:)(?P<password>[^\s/?#@\"'<>]+)@")
 _CREDENTIAL_BYTES = re.compile(CREDENTIAL_URL.pattern.encode())
 
 
 def env_value_is_secret(name: str, value: str) -> bool:
-    """The rule for ``{env.NAME}``: long values always, shorter ones when the name looks secret."""
-    if len(value) >= ENV_MIN_LENGTH:
-        return True
-    return len(value) >= MIN_LENGTH and value.lower() not in _BOOLEAN_WORDS and bool(SECRET_NAME.search(name))
+    """The rule for ``{env.NAME}``: any value of 4+ characters but a boolean word when the name looks
+    secret; otherwise values of 8+ characters that are not a URL, a file path or a number."""
+    if SECRET_NAME.search(name):
+        return len(value) >= MIN_LENGTH and value.lower() not in _BOOLEAN_WORDS
+    return len(value) >= ENV_MIN_LENGTH and not _PLAIN.fullmatch(value.strip())
 
 
 def url_passwords(text: str) -> set[str]:

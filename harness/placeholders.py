@@ -93,4 +93,6 @@ class Placeholders:
             raise TargetError(f"unknown placeholder {{{key}}}: nothing provides it")
         if key.startswith("env.") and env_value_is_secret(key[4:], found):
             self._secrets = self._secrets | {found}
+        elif "://" in found:
+            self._secrets = self._secrets | url_passwords(found)
         return hashlib.sha256(found.encode()).hexdigest() if transform == "|sha256" else found

@@ -30,7 +30,11 @@ SECRET = "S3cr3t-Value-0123456789"
     ("AUTH_ENABLED", "true", False),  # named like a secret, but a boolean word
     ("API_TOKEN", "abc", False),  # too short to redact anywhere
     ("API_KEY", "k3y9", True),
-    ("SERVICE_URL", "http://127.0.0.1:8080", True),  # long values are redacted whatever the name
+    ("UPSTREAM_NAME", "payments-eu-1", True),  # long values are redacted whatever the name
+    ("SERVICE_URL", "http://127.0.0.1:8080", False),  # but not a URL (its password would be),
+    ("DATA_DIR", "/var/lib/service/data", False),  # a path
+    ("TIMEOUT_MS", "150000000", False),  # or a number
+    ("DATABASE_PASSWORD", "/weird/but/secret", True),  # unless the name says it is a secret
 ])
 def test_which_env_values_are_secrets(name: str, value: str, secret: bool) -> None:
     assert env_value_is_secret(name, value) is secret
@@ -40,10 +44,12 @@ def test_which_env_values_are_secrets(name: str, value: str, secret: bool) -> No
 
 
 def test_url_passwords_handed_out_or_expanded_are_secrets() -> None:
-    placeholders = Placeholders(environ={})
+    placeholders = Placeholders(environ={"CACHE_URL": "redis://cache:env-url-pw@cache:6379/0"})
     placeholders.put("dep.db.url", "postgresql://app:p%40ss-w0rd@127.0.0.1:5432/app")
     placeholders.expand("redis://cache:literal-pw@cache:6379/0")
-    assert {"p%40ss-w0rd", "p@ss-w0rd", "literal-pw"} <= placeholders.secret_values
+    placeholders.expand("{env.CACHE_URL}")
+    assert {"p%40ss-w0rd", "p@ss-w0rd", "literal-pw", "env-url-pw"} <= placeholders.secret_values
+    assert "redis://cache:env-url-pw@cache:6379/0" not in placeholders.secret_values
     text = "dsn postgresql://someone:never-seen-pw@db/x and p@ss-w0rd"
     assert redact_text(text, placeholders.secret_values) == (
         f"dsn postgresql://someone:{REDACTED}@db/x and {REDACTED}")
