@@ -29,10 +29,13 @@ SEND_SIZE = 64 * 1024
 
 
 async def open_response(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """Send ``request``; the response's head is read, its body streams (close it when done)."""
-    if request.url.scheme == "http":
-        return await EarlyResponseTransport().handle_async_request(request)
-    return await client.send(request, stream=True)
+    """Send ``request``; the response's head is read, its body streams (close it when done). Cookies
+    the answer sets go into the client's jar, as ``client.send`` does, for the requests after."""
+    if request.url.scheme != "http":
+        return await client.send(request, stream=True)
+    response = await EarlyResponseTransport().handle_async_request(request)
+    client.cookies.extract_cookies(response)
+    return response
 
 
 class EarlyResponseTransport(httpx.AsyncBaseTransport):

@@ -180,6 +180,17 @@ async def _write_pieces(writer: asyncio.StreamWriter, pieces: Iterator[bytes]) -
             await writer.drain()
 
 
+async def login(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await drain_body(request, reader)
+    await answer(writer, 200, b'{"status": "ok"}', Set_Cookie="session=s1; Path=/")
+
+
+async def session_only(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await drain_body(request, reader)
+    signed_in = "session=s1" in request.headers.get("cookie", "")
+    await answer(writer, 200 if signed_in else 401, b'{"status": "ok"}')
+
+
 async def ok(request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await drain_body(request, reader)
     await answer(writer, 200, b'{"status": "ok"}')

@@ -23,10 +23,12 @@ from tests.security.hostile import (
     control_chars,
     early_413,
     gzip_bomb,
+    login,
     lone_surrogate,
     metric_series,
     ok,
     reset_without_answer,
+    session_only,
 )
 from tests.security.support import audit_url, by_id, checklist
 
@@ -75,6 +77,22 @@ def test_a_reset_before_any_answer_is_still_an_error(tmp_path: Path) -> None:
         result = by_id(audit_url(checklist(tmp_path, items), server.url))["body-limit-http"]
     assert result.status == Status.FAILED and result.message.startswith("response: "), result.message
     assert "Error" in result.message
+
+
+def test_cookies_an_answer_sets_are_sent_by_the_next_steps(tmp_path: Path) -> None:
+    items = """
+    - id: session
+      title: A session cookie is kept between steps
+      severity: medium
+      check:
+        type: sequence
+        steps:
+          - {name: sign in, request: {method: POST, path: /login, json: {}}, expect: {status: 200}}
+          - {name: use it, request: {path: /me}, expect: {status: 200}}
+    """
+    with HostileServer({"/login": login, "/me": session_only}) as server:
+        result = by_id(audit_url(checklist(tmp_path, items), server.url))["session"]
+    assert result.status == Status.PASSED, result.message
 
 
 SURROGATE_ITEMS = """
