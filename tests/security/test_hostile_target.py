@@ -222,3 +222,15 @@ def test_a_metrics_endpoint_beyond_the_series_cap_is_read_up_to_it(tmp_path: Pat
     for item_id in ("bounded", "absent"):
         assert results[item_id].status == Status.INCONCLUSIVE, (item_id, results[item_id].message)
         assert "50000 series" in results[item_id].message
+
+
+def test_the_journal_and_results_json_are_written_whatever_an_item_holds(tmp_path: Path) -> None:
+    """Past every guard where evidence is made, the writers still write (the text escaped)."""
+    from readiness_harness.journal import journal_line, read_journal
+    from readiness_harness.reports.results_json import render_json
+    from tests.reports.conftest import make_item, make_record
+
+    item = make_item("a", Status.FAILED).model_copy(update={"message": "name \ud800 from the target"})
+    (tmp_path / "journal.jsonl").write_text(journal_line(item) + "\n", encoding="utf-8")
+    assert read_journal(tmp_path / "journal.jsonl")[0].message == "name \\ud800 from the target"
+    assert json.loads(render_json(make_record([item])))["items"][0]["message"] == "name \\ud800 from the target"
