@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import audit, inputs, load, proxy, render
+from bench import audit, inputs, load, memory, proxy, render
 from bench.table import markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "load": load.run, "proxy": proxy.run, "render": render.run, "audit": audit.run, "inputs": inputs.run,
+    "memory": memory.run,
 }
 
 

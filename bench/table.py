@@ -63,6 +63,21 @@ def _proxy_rows(server: str, p: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
+MEMORY_CASES = {"answer_500mb": "one 500 MB answer", "gzip_bomb_2gb": "a 2 GB gzip bomb",
+                "burst_200x5mb": "a burst of 200 answers of 5 MB", "metrics_1m_series": "1M metric series"}
+
+
+def _memory_rows(memory: dict[str, Any]) -> list[str]:
+    """Peak RSS of the harness auditing each hostile target (``bench/memory.py``)."""
+    rows = []
+    for key, label in MEMORY_CASES.items():
+        case = memory.get(key)
+        if isinstance(case, dict):
+            rows.append(_row(f"harness peak RSS, {label} ({case.get('status')})", case.get("peak_rss_mb"), "MB",
+                             "< 300 MB", _check(case.get("peak_rss_mb"), lambda v: v < 300)))
+    return rows
+
+
 def markdown_table(r: dict[str, Any]) -> str:
     m = r.get("machine", {})
     lines = [f"Machine: {m.get('cpus')} CPUs, {m.get('memory_gb')} GB, {m.get('platform')}, Python {m.get('python')}, "
@@ -99,6 +114,7 @@ def markdown_table(r: dict[str, Any]) -> str:
     best = _get(r, "render", "best_s")
     lines.append(_row("render 1,000 items to HTML (best wall; cpu "
                       f"{_get(r, 'render', 'cpu_s')} s)", best, "s", "< 2 s", _check(best, lambda v: v < 2)))
+    lines += _memory_rows(_get(r, "memory") or {})
     errors = [f"- {name}: {section['error']}" for name, section in r.items()
               if isinstance(section, dict) and "error" in section]
     return "\n".join(lines + ([""] + errors if errors else []))

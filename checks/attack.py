@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.shared.expectations import NOT_JUDGED, ResponseExpect, conclude, evaluate
 from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.evidence import Observation, Table
@@ -82,18 +82,14 @@ def judge(attack: Attack, exchange: Exchange, params: AttackParams) -> list[Obse
         wanted = expect.status if isinstance(expect.status, list) else [expect.status]
         out.append(Observation(label="status", observed=status, expected=wanted, ok=status in wanted))
     if attack.error_body and status >= 400:
-        code = lookup(exchange.json(), params.error_code_path) if exchange.json() is not None else MISSING
-        out.append(Observation(label=f"error body {params.error_code_path}",
-                               observed="<missing>" if code is MISSING else code, expected="an error code",
-                               ok=isinstance(code, str) and bool(code)))
+        out.append(_error_code(exchange, params))
     headers_text = "\n".join(f"{k}: {v}" for k, v in exchange.response.headers.items())
     leaks = [p for p in params.leak_patterns if p in exchange.text or p in headers_text]
-    out.append(Observation(label="no stack trace or database error", observed=", ".join(leaks) or "none",
-                           expected="none", ok=not leaks))
+    out.append(_absent("no stack trace or database error", ", ".join(leaks) or "none", "none", exchange.cut))
     if attack.payload and not attack.reflect_ok:
         where = [name for name, text in (("body", exchange.text), ("headers", headers_text)) if attack.payload in text]
-        out.append(Observation(label="payload not reflected", observed=", ".join(where) or "not reflected",
-                               expected="not reflected", ok=not where))
+        out.append(_absent("payload not reflected", ", ".join(where) or "not reflected", "not reflected",
+                           exchange.cut))
     for name in _INJECTED_HEADER.findall(attack.payload or ""):
         present = name in exchange.response.headers
         out.append(Observation(label=f"no injected header {name}", observed="present" if present else "absent",
@@ -101,14 +97,32 @@ def judge(attack: Attack, exchange: Exchange, params: AttackParams) -> list[Obse
     return out
 
 
+def _error_code(exchange: Exchange, params: AttackParams) -> Observation:
+    label = f"error body {params.error_code_path}"
+    if exchange.cut:  # the JSON of a body cut at the cap cannot be read
+        return Observation(label=label, observed=NOT_JUDGED, expected="an error code")
+    code = lookup(exchange.json(), params.error_code_path) if exchange.json() is not None else MISSING
+    return Observation(label=label, observed="<missing>" if code is MISSING else code, expected="an error code",
+                       ok=isinstance(code, str) and bool(code))
+
+
+def _absent(label: str, observed: str, clean: str, cut: bool) -> Observation:
+    """Something that must not be in the answer: found is a failure, not found in a cut body not judged."""
+    if observed == clean and cut:
+        return Observation(label=label, observed=NOT_JUDGED, expected=clean)
+    return Observation(label=label, observed=observed, expected=clean, ok=observed == clean)
+
+
 async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
     """Send attack requests; expect a clean 4xx with an error code, no stack traces, nothing reflected."""
     rows: list[list[Any]] = []
     verdicts: list[Observation] = []
     failing: list[Any] = []
+    exchanges: list[Exchange] = []
     async with ctx.client() as client:
         for attack in params.attacks:
             exchange = await send(client, request_of(attack, params.headers), ctx)
+            exchanges.append(exchange)
             missed = [o for o in judge(attack, exchange, params) if o.ok is False]
             problems = "; ".join(f"{o.label}: {o.observed} (expected {o.expected})" for o in missed)
             rows.append([attack.name, exchange.evidence.method, exchange.evidence.url,
@@ -120,9 +134,8 @@ async def run_attack(params: AttackParams, ctx: CheckContext) -> Result:
                 failing.append(exchange.evidence)
     table = Table(title="Attacks", columns=["attack", "method", "url", "status", "verdict", "problems"], rows=rows)
     passed = sum(1 for v in verdicts if v.ok)
-    return Result.from_observations(verdicts, table, *failing,
-                                    ok_message=f"all {len(verdicts)} attacks answered as expected",
-                                    attacks=float(len(verdicts)), refused=float(passed))
+    return conclude(verdicts, table, *failing, ok_message=f"all {len(verdicts)} attacks answered as expected",
+                    exchanges=exchanges, attacks=float(len(verdicts)), refused=float(passed))
 
 
 EXAMPLE = """\

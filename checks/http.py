@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import RequestSpec, send
-from readiness_harness.checks.shared.expectations import ResponseExpect, evaluate
+from readiness_harness.checks.shared.expectations import ResponseExpect, conclude, evaluate
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
@@ -23,8 +23,8 @@ async def run_http(params: HttpParams, ctx: CheckContext) -> Result:
         exchange = await send(client, params, ctx)
     observations = evaluate(params.expect, exchange)
     ok = f"{exchange.evidence.method} {params.path} answered {exchange.status} as expected"
-    return Result.from_observations(observations, exchange.evidence, ok_message=ok,
-                                    latency_ms=round(exchange.elapsed_ms, 2))
+    return conclude(observations, exchange.evidence, ok_message=ok, exchanges=[exchange],
+                    latency_ms=round(exchange.elapsed_ms, 2))
 
 
 EXAMPLE = """\

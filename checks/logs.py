@@ -47,7 +47,7 @@ async def run_logs(params: LogsParams, ctx: CheckContext) -> Result:
             tagged = request.model_copy(update={"headers": {**request.headers, "X-Request-ID": request_id}})
             await send(client, tagged, ctx)
     lines = await _lines_mentioning(process, offset, ids, params.settle_s)
-    observations = _observe(params.expect, lines, ids, ctx)
+    observations = _observe(params.expect, lines, ids, ctx, logged_secrets=process.redacted_since(offset))
     excerpt = LogExcerpt(title=f"{params.process} log lines written during the check",
                          lines=[redact_text(line, ctx.secret_values)[:400] for line in lines[-20:]])
     return Result.from_observations(observations, excerpt, ok_message=f"{len(lines)} log lines as expected")
@@ -62,7 +62,8 @@ async def _lines_mentioning(process, offset: int, ids: list[str], settle_s: floa
         await asyncio.sleep(0.05)
 
 
-def _observe(expect: LogExpect, lines: list[str], ids: list[str], ctx: CheckContext) -> list[Observation]:
+def _observe(expect: LogExpect, lines: list[str], ids: list[str], ctx: CheckContext, *,
+             logged_secrets: set[str]) -> list[Observation]:
     out = [Observation(label="log lines written", observed=len(lines), expected=">= 1", ok=bool(lines))]
     parsed = [_as_json(line) for line in lines]
     if expect.json_lines:
@@ -82,10 +83,12 @@ def _observe(expect: LogExpect, lines: list[str], ids: list[str], ctx: CheckCont
     text = "\n".join(lines)
     for needle in expect.must_not_contain:
         value = ctx.expand(needle)
-        found = value in text
+        redacted = value in logged_secrets  # a secret is logged as [REDACTED]; the log pump saw it
+        found = value in text or redacted
         shown = needle if value == needle else f"{needle} (its value)"
-        out.append(Observation(label=f"log does not contain {shown}", observed="found" if found else "absent",
-                               expected="absent", ok=not found))
+        observed = "found (written to the log as [REDACTED])" if redacted else "found" if found else "absent"
+        out.append(Observation(label=f"log does not contain {shown}", observed=observed, expected="absent",
+                               ok=not found))
     return out
 
 

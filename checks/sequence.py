@@ -10,7 +10,7 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
-from readiness_harness.checks.shared.expectations import ResponseExpect, dedupe, evaluate
+from readiness_harness.checks.shared.expectations import NOT_JUDGED, ResponseExpect, conclude, dedupe, evaluate
 from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup, single_path
 from readiness_harness.checks.shared.variables import Generator, generate, substitute, unresolved
 from readiness_harness.contract.context import CheckContext
@@ -64,16 +64,22 @@ async def run_sequence(params: SequenceParams, ctx: CheckContext) -> Result:
     variables: dict[str, Any] = {name: generate(kind) for name, kind in params.vars.items()}
     observations: list[Observation] = []
     evidence: list[Any] = []
+    sent: list[Exchange] = []
     async with ctx.client() as client:
         for step in params.steps:
             exchanges, step_obs = await _run_step(client, step, variables, ctx)
             observations += step_obs
             evidence += [e.evidence for e in exchanges[:3]]
+            sent += exchanges
             if any(o.ok is False for o in step_obs):
                 break
+            if exchanges[0].cut and any(not source.startswith("header:") for source in step.capture.values()):
+                observations.append(Observation(label=f"{step.name}: capture", observed=NOT_JUDGED,
+                                                expected="values read from the JSON body"))
+                break  # a value cannot be read from JSON cut at the cap: the steps after are not judged
             _capture(step, exchanges[0], variables)
-    return Result.from_observations(observations, *evidence,
-                                    ok_message=f"{len(params.steps)} steps behaved as expected")
+    return conclude(observations, *evidence, ok_message=f"{len(params.steps)} steps behaved as expected",
+                    exchanges=sent)
 
 
 async def _run_step(

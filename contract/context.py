@@ -63,6 +63,11 @@ class ProcessHandle(Protocol):
         """The exit code once the process ends by itself, or None while it still runs after ``timeout_s``."""
         ...
 
+    def redacted_since(self, offset: int) -> set[str]:
+        """The secrets the process logged after ``offset`` bytes of its log: they were redacted
+        before the log was written, so ``log_since`` shows them as ``[REDACTED]``."""
+        ...
+
 
 class FaultLedger(Protocol):
     """The on-disk record of every fault injected, written before the fault exists."""

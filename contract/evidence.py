@@ -1,14 +1,26 @@
-"""Evidence: what a reviewer needs to believe a result, as a frozen union keyed by ``kind``."""
+"""Evidence: what a reviewer needs to believe a result, as a frozen union keyed by ``kind``.
+
+Much of it is text from the target; every string is made printable as evidence is made (lone
+surrogates and control characters escaped, ``contract/safetext.py``), so any evidence can be
+written to JSON, HTML and XML.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from readiness_harness.contract.safetext import printable_value
 
 
 class _Evidence(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: Any) -> Any:
+        return printable_value(data) if isinstance(data, dict) else data
 
 
 class Observation(_Evidence):

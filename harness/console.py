@@ -25,6 +25,7 @@ from rich.text import Text
 
 from readiness_harness.contract.events import AuditListener, AuditStarted, ItemStarted
 from readiness_harness.contract.record import AuditRecord, ItemResult
+from readiness_harness.contract.safetext import escape_controls
 
 TARGET_ERROR_NOTE = "Target error: "
 STATUS_STYLES = {"passed": "green", "failed": "bold red", "error": "bold magenta", "inconclusive": "yellow",
@@ -33,7 +34,13 @@ STATUS_STYLES = {"passed": "green", "failed": "bold red", "error": "bold magenta
 
 
 def item_line(item: ItemResult) -> str:
-    return f"  {item.status.value:<14} {item.severity.value:<8} {item.id}: {item.message[:110]}"
+    return f"  {item.status.value:<14} {item.severity.value:<8} {item.id}: {_one_line(item.message)}"
+
+
+def _one_line(message: str, limit: int = 110) -> str:
+    """The start of a message on one line: control characters (escape sequences, carriage returns,
+    newlines) from the target are written as escapes, never sent to the terminal."""
+    return escape_controls(message[:limit], newlines=False)
 
 
 class ItemLines(AuditListener):
@@ -64,7 +71,7 @@ def describe_progress(running: _Running, now: float) -> str:
     if "stage" in fields:
         parts.append(str(fields.pop("stage")))
     parts += [f"{k}={v}" for k, v in fields.items()]
-    return " · ".join(parts)
+    return escape_controls(" · ".join(parts), newlines=False)
 
 
 class _Progress(AuditListener):
@@ -151,7 +158,7 @@ class LiveConsole(_Progress):
     def item_finished(self, item: ItemResult) -> None:
         super().item_finished(item)
         line = Text(f"  {item.status.value:<14}", style=STATUS_STYLES.get(item.status.value, ""))
-        line.append(f" {item.severity.value:<8} {item.id}: {item.message[:110]}")
+        line.append(f" {item.severity.value:<8} {item.id}: {_one_line(item.message)}")
         self.console.print(line, highlight=False)
 
     def audit_finished(self, record: AuditRecord, run_dir: Path) -> None:
@@ -179,6 +186,6 @@ def console_listener(*, stream: Any = None) -> AuditListener:
 
 
 def target_error(record: AuditRecord) -> str | None:
-    """Why the target could not run, when it could not."""
-    return next((note.removeprefix(TARGET_ERROR_NOTE) for note in record.notes
+    """Why the target could not run, when it could not (its log lines quoted, control characters escaped)."""
+    return next((escape_controls(note.removeprefix(TARGET_ERROR_NOTE)) for note in record.notes
                  if note.startswith(TARGET_ERROR_NOTE)), None)

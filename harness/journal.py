@@ -1,4 +1,9 @@
-"""The journal: one JSON line per finished item, appended as it finishes, so nothing measured is lost."""
+"""The journal: one JSON line per finished item, appended as it finishes, so nothing measured is lost.
+
+A line is always written: should an item hold text that cannot be encoded as UTF-8 (a lone
+surrogate that came from the target past every other guard), it is written with that text escaped
+rather than lost with the rest of the audit.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from pathlib import Path
 from typing import IO
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from readiness_harness.contract.events import AuditListener, AuditStarted
 from readiness_harness.contract.record import AuditRecord, ItemResult
+from readiness_harness.contract.safetext import serialisable
 
 JOURNAL_NAME = "journal.jsonl"
 
@@ -28,7 +35,7 @@ class Journal(AuditListener):
     def item_finished(self, item: ItemResult) -> None:
         if self._handle is None:
             return
-        self._handle.write(item.model_dump_json() + "\n")
+        self._handle.write(journal_line(item) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
@@ -36,6 +43,14 @@ class Journal(AuditListener):
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def journal_line(item: ItemResult) -> str:
+    """The item as one line of JSON, text that UTF-8 cannot encode written as escapes."""
+    try:
+        return item.model_dump_json()
+    except PydanticSerializationError:
+        return json.dumps(serialisable(item.model_dump(mode="json", fallback=str)))
 
 
 def read_journal(path: Path) -> list[ItemResult]:

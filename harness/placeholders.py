@@ -1,7 +1,10 @@
 """``{port.api}``, ``{secret.key}``, ``{secret.key|sha256}``, ``{proxy.db}``, ``{env.HOME}``, ``{python}``...
 
 Placeholders are filled from values the harness picks at provisioning time. Secrets are
-random per run and remembered so that every report can redact them.
+random per run and remembered so that every report can redact them; so are the other values
+that must never be shown (the rule is in ``contract/redaction.py``): ``{env.NAME}`` values used
+by a placeholder that look like secrets, and the password of every URL with ``user:password@``
+that a placeholder hands out (``{dep.NAME.url}``) or that an expanded value holds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from readiness_harness.contract.errors import TargetError
 from readiness_harness.contract.net import free_port
+from readiness_harness.contract.redaction import env_value_is_secret, url_passwords
 
 PATTERN = re.compile(r"\{((?:port|secret|proxy|env|dep)\.[A-Za-z0-9_.-]+|python|run_dir|base_url)(\|sha256)?\}")
 
@@ -49,11 +53,12 @@ class Placeholders:
 
     def put(self, key: str, value: str) -> None:
         self._values[key] = value
+        self._secrets = self._secrets | url_passwords(value)  # replaced, never changed: log pumps read it
 
     def add_secret(self, name: str) -> str:
         token = secrets.token_urlsafe(24)
         self._values[f"secret.{name}"] = token
-        self._secrets.add(token)
+        self._secrets = self._secrets | {token}
         return token
 
     def allocate_ports(self, names: set[str], host: str = "127.0.0.1") -> None:
@@ -62,6 +67,7 @@ class Placeholders:
 
     @property
     def secret_values(self) -> set[str]:
+        """Every value that must never reach a report (the set grows as placeholders are expanded)."""
         return set(self._secrets)
 
     def get(self, key: str) -> str | None:
@@ -70,7 +76,10 @@ class Placeholders:
     def expand(self, value: Any) -> Any:
         """Fill every placeholder in ``value`` (strings inside lists and mappings too)."""
         if isinstance(value, str):
-            return PATTERN.sub(self._replace, value)
+            expanded = PATTERN.sub(self._replace, value)
+            if "://" in expanded:
+                self._secrets = self._secrets | url_passwords(expanded)
+            return expanded
         if isinstance(value, Mapping):
             return {k: self.expand(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -82,4 +91,8 @@ class Placeholders:
         found = self._environ.get(key[4:]) if key.startswith("env.") else self._values.get(key)
         if found is None:
             raise TargetError(f"unknown placeholder {{{key}}}: nothing provides it")
+        if key.startswith("env.") and env_value_is_secret(key[4:], found):
+            self._secrets = self._secrets | {found}
+        elif "://" in found:
+            self._secrets = self._secrets | url_passwords(found)
         return hashlib.sha256(found.encode()).hexdigest() if transform == "|sha256" else found

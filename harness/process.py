@@ -1,5 +1,9 @@
 """A process the harness started: its own process group, its log file, its ledger entry, and an
-unconditional stop (a stop signal that cannot be sent still ends in SIGKILL)."""
+unconditional stop (a stop signal that cannot be sent still ends in SIGKILL).
+
+The process's output reaches its log file through :class:`~readiness_harness.logpump.LogPump`,
+which redacts the values ``secrets`` returns (the target's secrets) before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,12 @@ import httpx
 
 from readiness_harness.contract.context import FaultLedger
 from readiness_harness.contract.errors import TargetError
+from readiness_harness.contract.safetext import printable
+from readiness_harness.logpump import LogPump, Secrets, no_secrets
 from readiness_harness.sockets import listener_pids, started_by_us
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+TAIL_BYTES = 256 * 1024  # the end of a log, however long it grew
 
 
 class ManagedProcess:
@@ -37,6 +44,7 @@ class ManagedProcess:
         stop_signal: str = "SIGTERM",
         grace_s: float = 10.0,
         ledger: FaultLedger | None = None,
+        secrets: Secrets = no_secrets,
     ) -> None:
         self.name = name
         self.command = command
@@ -49,7 +57,9 @@ class ManagedProcess:
             raise ValueError(f"{stop_signal!r} is not a signal name") from None
         self.grace_s = grace_s
         self.ledger = ledger
+        self.secrets = secrets
         self._popen: subprocess.Popen[bytes] | None = None
+        self._pump: LogPump | None = None
 
     @property
     def pid(self) -> int | None:
@@ -65,16 +75,20 @@ class ManagedProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        pump = LogPump(self.log_path, self.secrets)
+        log = pump.open()
         try:
             self._popen = subprocess.Popen(
                 self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
+            pump.discard()
             raise TargetError(f"process '{self.name}' could not start: {exc}") from exc
         finally:
-            log.close()
+            os.close(log)
+        self._pump = pump
+        pump.start()
         if self.ledger is not None:
             self.ledger.process_started(self._popen.pid, self.name)
 
@@ -104,6 +118,14 @@ class ManagedProcess:
             return self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return None
+        finally:
+            if self._pump is not None:
+                self._pump.join()
+
+    def _settle_log(self) -> None:
+        """Once the process has exited, let the pump write its last lines (why it exited) first."""
+        if self._pump is not None and self._popen is not None and self._popen.poll() is not None:
+            self._pump.join(1.0)
 
     async def wait_exit(self, timeout_s: float, *, poll_s: float = 0.05) -> int | None:
         """The exit code once the process ends by itself, or None if it still runs after ``timeout_s``."""
@@ -139,16 +161,25 @@ class ManagedProcess:
         return f"port {port} is held by another program (pid {other}), not by a process this audit started"
 
     def log_tail(self, lines: int = 20) -> list[str]:
+        """The last lines of the log, for messages: control characters escaped."""
+        self._settle_log()
         try:
-            return self.log_path.read_text(errors="replace").splitlines()[-lines:]
+            with self.log_path.open("rb") as handle:
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - TAIL_BYTES))
+                text = handle.read().decode(errors="replace")
         except FileNotFoundError:
             return []
+        return [printable(line) for line in text.splitlines()[-lines:]]
 
     def log_size(self) -> int:
         try:
             return self.log_path.stat().st_size
         except FileNotFoundError:
             return 0
+
+    def redacted_since(self, offset: int) -> set[str]:
+        """The secrets the process logged after ``offset`` bytes of its log (redacted in the file)."""
+        return self._pump.redacted_since(offset) if self._pump is not None else set()
 
     def log_since(self, offset: int) -> list[str]:
         with self.log_path.open("rb") as handle:

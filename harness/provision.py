@@ -83,7 +83,8 @@ class RunningTarget:
         old.stop()
         spec = next(p for p in self.spec.processes if p.name == name) if self.spec else None
         fresh = ManagedProcess(name, command=old.command, env=old.env, cwd=old.cwd, log_path=old.log_path,
-                               stop_signal=old.stop_signal.name, grace_s=old.grace_s, ledger=self.ledger)
+                               stop_signal=old.stop_signal.name, grace_s=old.grace_s, ledger=self.ledger,
+                               secrets=old.secrets)
         self.processes[name] = fresh
         fresh.start()
         if spec is None or spec.ready is None:
@@ -186,6 +187,7 @@ def _start_process(running: RunningTarget, proc_spec: Any, environ: dict[str, st
         stop_signal=proc_spec.stop.signal,
         grace_s=proc_spec.stop.grace_s,
         ledger=running.ledger,
+        secrets=lambda: ph.secret_values,  # its log is redacted with every secret known when a line comes
     )
     running.processes[proc_spec.name] = process
     process.start()

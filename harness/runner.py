@@ -22,6 +22,7 @@ from readiness_harness.contract.signoffs import AppliedWaiver
 from readiness_harness.contract.status import Status
 from readiness_harness.environment import AuditEnvironment
 from readiness_harness.loader import LoadedChecklist
+from readiness_harness.secrecy import seal
 
 PHASE_ORDER = (Phase.FUNCTIONAL, Phase.LOAD, Phase.FAULT)
 
@@ -95,7 +96,8 @@ class Runner:
 
     async def _finish(self, planned_item: PlannedItem) -> None:
         started = time.time()
-        result = await self.execute(planned_item)
+        result = seal(await self.execute(planned_item), secrets=self.env.target.secret_values,
+                      artifacts=self.env.run_dir / "artifacts" / planned_item.item.id)
         item_result = self._apply_waiver(to_item_result(planned_item, result, started))
         self.results.append(item_result)
         self.env.results[item_result.id] = item_result

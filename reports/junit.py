@@ -1,4 +1,8 @@
-"""``junit.xml``: one testcase per item, grouped in one testsuite per section."""
+"""``junit.xml``: one testcase per item, grouped in one testsuite per section.
+
+Text from the target (messages quote it) may hold characters XML 1.0 forbids: control characters
+and lone surrogates are written as escapes (``\x1b``), so the file always parses.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from readiness_harness.contract.record import AuditRecord, ItemResult
+from readiness_harness.contract.safetext import escape_controls
 
 
 def render_junit(record: AuditRecord) -> str:
@@ -28,13 +33,14 @@ def render_junit(record: AuditRecord) -> str:
 def _testcase(suite: ET.Element, record: AuditRecord, item: ItemResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=f"{record.checklist.id}.{item.section}", name=item.id,
                          time=f"{item.duration_s:.3f}")
-    text = f"[{item.severity.value}] {item.title}: {item.message}"
+    message = escape_controls(item.message)
+    text = f"[{item.severity.value}] {escape_controls(item.title)}: {message}"
     if item.status.junit == "failure":
-        ET.SubElement(case, "failure", message=item.message[:500], type=item.status.value).text = text
+        ET.SubElement(case, "failure", message=message[:500], type=item.status.value).text = text
     elif item.status.junit == "error":
-        ET.SubElement(case, "error", message=item.message[:500], type="error").text = text
+        ET.SubElement(case, "error", message=message[:500], type="error").text = text
     elif item.status.junit == "skipped":
-        ET.SubElement(case, "skipped", message=f"{item.status.value}: {item.message}"[:500])
+        ET.SubElement(case, "skipped", message=f"{item.status.value}: {message}"[:500])
     ET.SubElement(case, "system-out").text = text
 
 

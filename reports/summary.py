@@ -1,11 +1,18 @@
-"""``summary.md``: a Markdown summary fit for a CI step summary or a pull-request comment."""
+"""``summary.md``: a Markdown summary fit for a CI step summary or a pull-request comment.
+
+Messages quote the target (bodies, JSON values, headers), and a pull-request comment renders
+Markdown: every text cell is made inert (:func:`_cell`): no image, link, HTML tag, @mention,
+autolinked URL or control character from the target survives as such.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from readiness_harness.contract.explain import explain_verdict
 from readiness_harness.contract.record import AuditRecord, RunDiff, StatusChange
+from readiness_harness.contract.safetext import escape_controls
 from readiness_harness.contract.status import Status
 from readiness_harness.reports.claims import audit_claims
 
@@ -13,6 +20,10 @@ ICONS = {"passed": "✅", "failed": "❌", "error": "💥", "inconclusive": "❔
          "unattested": "⚠️", "waived": "🛡️", "not_applicable": "➖", "skipped": "⏭️"}
 SEVERITIES = ("critical", "high", "medium", "low")
 LIST_LIMIT = 20
+ZWSP = "\u200b"  # breaks a mention, an autolink or an issue reference without changing what is read
+_MARKUP = re.compile(r"([`\[\]|])")  # code spans, links and images, table cells
+_AUTOLINKS = ((re.compile(r"@(?=\w)"), f"@{ZWSP}"), (re.compile(r"(?<=:)//"), f"{ZWSP}//"),
+              (re.compile(r"\b(www)\.", re.IGNORECASE), f"\\1{ZWSP}."), (re.compile(r"#(?=\d)"), f"#{ZWSP}"))
 
 
 def render_summary(record: AuditRecord) -> str:
@@ -94,10 +105,16 @@ def _more(total: int) -> list[str]:
 
 
 def _cell(text: str, limit: int = 200) -> str:
-    """Text safe inside a Markdown table cell or list item: one line, pipes and markup escaped."""
-    flat = " ".join(text.split())
+    """Text safe inside a Markdown table cell or list item: one line, control characters escaped,
+    markup (code, links and images, pipes, HTML, entities) escaped, and mentions,
+    autolinked URLs and issue references broken by a zero-width space."""
+    flat = escape_controls(" ".join(text.split()), newlines=False)
     flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    flat = flat.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _MARKUP.sub(r"\\\1", flat)
+    for pattern, replacement in _AUTOLINKS:
+        flat = pattern.sub(replacement, flat)
+    return flat
 
 
 def write_summary(record: AuditRecord, path: Path) -> Path:

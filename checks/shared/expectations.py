@@ -1,4 +1,10 @@
-"""Expectations on an HTTP response: status, headers, JSON fields, body text, latency."""
+"""Expectations on an HTTP response: status, headers, JSON fields, body text, latency.
+
+A body longer than ``max_response_bytes`` is read only up to the cap. What the part read decides
+is judged (a text found in it; a forbidden text found in it); what it cannot decide (a text not
+found, any JSON field) is *not judged*, and :func:`conclude` makes such a result inconclusive,
+never passed or failed. Its message always says when a body was cut.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from readiness_harness.checks.shared.body import size_text
 from readiness_harness.checks.shared.exchange import Exchange
 from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup
 from readiness_harness.contract.evidence import Observation
+from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
+NOT_JUDGED = "not judged: the body was cut before the end"
 JsonType = Literal["string", "number", "integer", "boolean", "object", "array", "null"]
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
@@ -82,23 +92,64 @@ def evaluate(expect: ResponseExpect, exchange: Exchange) -> list[Observation]:
     for name, rule in expect.headers.items():
         out.append(_header(name, HeaderRule(equals=rule) if isinstance(rule, str) else rule, exchange))
     if expect.json_fields:
-        document = exchange.json()
-        for path, value in expect.json_fields.items():
-            json_rule = value if isinstance(value, JsonRule) else JsonRule(equals=value)
-            out.append(_json_field(path, json_rule, document))
-    text = exchange.text
-    for needle in expect.body_contains:
-        out.append(Observation(label=f"body contains {needle!r}", observed=needle in text, expected=True,
-                               ok=needle in text))
-    for needle in expect.body_not_contains:
-        found = needle.lower() in text.lower()
-        out.append(Observation(label=f"body does not contain {needle!r}", observed="found" if found else "absent",
-                               expected="absent", ok=not found))
+        out += _json_fields(expect, exchange)
+    out += _body_texts(expect, exchange)
     if expect.max_latency_ms is not None:
         out.append(Observation(label="latency", observed=f"{exchange.elapsed_ms:.1f} ms",
                                expected=f"<= {expect.max_latency_ms:g} ms",
                                ok=exchange.elapsed_ms <= expect.max_latency_ms))
     return out
+
+
+def _json_fields(expect: ResponseExpect, exchange: Exchange) -> list[Observation]:
+    out = []
+    document = exchange.json()
+    for path, value in expect.json_fields.items():
+        json_rule = value if isinstance(value, JsonRule) else JsonRule(equals=value)
+        if exchange.cut:
+            out.append(Observation(label=f"json {path}", observed=NOT_JUDGED, expected=_json_expected(json_rule)))
+        else:
+            out.append(_json_field(path, json_rule, document))
+    return out
+
+
+def _body_texts(expect: ResponseExpect, exchange: Exchange) -> list[Observation]:
+    out = []
+    text = exchange.text
+    for needle in expect.body_contains:
+        found = needle in text
+        out.append(Observation(label=f"body contains {needle!r}", observed=NOT_JUDGED if exchange.cut and not found
+                               else found, expected=True, ok=None if exchange.cut and not found else found))
+    for needle in expect.body_not_contains:
+        found = needle.lower() in text.lower()
+        undecided = exchange.cut and not found
+        out.append(Observation(label=f"body does not contain {needle!r}",
+                               observed=NOT_JUDGED if undecided else "found" if found else "absent",
+                               expected="absent", ok=None if undecided else not found))
+    return out
+
+
+def not_judged(observations: list[Observation]) -> list[Observation]:
+    return [o for o in observations if o.ok is None and o.observed == NOT_JUDGED]
+
+
+def conclude(observations: list[Observation], *extra: Any, ok_message: str, exchanges: list[Exchange],
+             **measurements: float) -> Result:
+    """Like ``Result.from_observations``; when a body was cut, the message says so, and a result
+    that would pass with expectations left unjudged is inconclusive instead."""
+    result = Result.from_observations(observations, *extra, ok_message=ok_message, **measurements)
+    cut = [e for e in exchanges if e.cut]
+    if not cut:
+        return result
+    limits = sorted({e.response.body.limit for e in cut if e.response is not None})
+    note = (f"{'an answer' if len(cut) == 1 else f'{len(cut)} answers'} cut at "
+            f"{' / '.join(size_text(limit) for limit in limits)}: the rest was not read (max_response_bytes)")
+    unjudged = not_judged(observations)
+    if result.status == Status.PASSED and unjudged:
+        labels = ", ".join(dict.fromkeys(o.label for o in unjudged))
+        return result.model_copy(update={"status": Status.INCONCLUSIVE,
+                                         "message": f"not judged: {labels}; {note}"})
+    return result.model_copy(update={"message": f"{result.message} ({note})"})
 
 
 def _one_of(values: list[Any]) -> Any:

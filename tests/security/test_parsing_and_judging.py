@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,8 @@ from pydantic import ValidationError
 from readiness_harness.checks.attack import Attack, AttackParams, judge, request_of
 from readiness_harness.checks.openapi_fuzz.failures import read_failures
 from readiness_harness.checks.promql import PromqlParams
-from readiness_harness.checks.shared.exchange import Exchange
+from readiness_harness.checks.shared.body import DEFAULT_LIMIT, Body
+from readiness_harness.checks.shared.exchange import Answer, Exchange
 from readiness_harness.contract.evidence import HttpExchange
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
@@ -53,23 +53,17 @@ def test_junit_failures_carry_check_message_and_a_redacted_curl(tmp_path: Path) 
     assert read_failures(tmp_path / "missing.xml", set()) == []
 
 
-def _exchange(response: httpx.Response) -> Exchange:
+def _exchange(response: Answer) -> Exchange:
     evidence = HttpExchange(method="GET", url="http://t/", status=response.status_code)
     return Exchange(response=response, evidence=evidence, elapsed_ms=1.0)
 
 
-def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    async def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, text=body, headers=headers)
-
-    async def call() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await client.get("http://t/")
-
-    return asyncio.run(call())
+def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> Answer:
+    data = body.encode()
+    return Answer(status, httpx.Headers(headers or {}), Body(data, len(data), False, DEFAULT_LIMIT))
 
 
-def _missed(attack: Attack, response: httpx.Response) -> set[str]:
+def _missed(attack: Attack, response: Answer) -> set[str]:
     params = AttackParams(attacks=[attack])
     return {o.label for o in judge(attack, _exchange(response), params) if o.ok is False}
 
