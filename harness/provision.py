@@ -102,7 +102,7 @@ class RunningTarget:
         copy = ManagedProcess(f"{name} ({label})", command=template.command, env=env, cwd=template.cwd,
                               log_path=folder / f"{name}.copy-{self._copies}.log",
                               stop_signal=template.stop_signal.name, grace_s=min(template.grace_s, 5.0),
-                              ledger=self.ledger)
+                              ledger=self.ledger, secrets=template.secrets)
         try:
             copy.start()
             yield copy
