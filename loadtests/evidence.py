@@ -9,6 +9,8 @@ drawn as zero-width windows.
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 from readiness_harness.contract.evidence import Link, Observation, Table, TimeSeries, Window
@@ -131,7 +133,7 @@ def time_series(record: Record, windows: list[WindowResult], marks: dict[str, fl
     series: dict[str, list[float | None]] = {"rps": rps, "p95_ms": p95, "errors_per_s": errors, "users": users}
     if any(a is not None for a in asked):
         series["asked_rps"] = asked
-    shaded = [Window(label=w.label, start=round(w.start - origin, 3), end=round(w.end - origin, 3)) for w in windows]
+    shaded = [_on_grid(w, origin, seconds) for w in windows]
     shaded += [Window(label=label, start=round(at - origin, 3), end=round(at - origin, 3))
                for label, at in marks.items()]
     return TimeSeries(title=f"Load over time (per {_width(seconds)} bucket, by completion time)", t=t, series=series,
@@ -153,3 +155,13 @@ def report_link(html: Path, run_dir: Path) -> Link | None:
     return Link(title="Locust's own HTML report (Locust's own counting: expected statuses are failures there)",
                 href=href)
 
+
+def _on_grid(window: WindowResult, origin: float, step: float) -> Window:
+    """A window's shading on the chart's points: an outer-edged window widened to whole points (every
+    point holding a request it counted lies inside the shading), an inner-edged one narrowed to them."""
+    start, end = (window.start - origin) / step, (window.end - origin) / step
+    if window.edges == "outer":
+        start, end = math.floor(start + 1e-9), math.ceil(end - 1e-9)
+    else:
+        start, end = math.ceil(start - 1e-9), math.floor(end + 1e-9)
+    return Window(label=window.label, start=round(start * step, 3), end=round(max(start, end) * step, 3))

@@ -37,6 +37,7 @@ class WindowResult:
     names: dict[str, NameStats]
     verdicts: list[Verdict] = field(default_factory=list)
     asked: tuple[float, float] = (0.0, 0.0)
+    edges: Edges = "outer"
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,8 @@ def evaluate_window(record: Record, ask: WindowAsk, thresholds: Thresholds) -> W
         verdicts = [Verdict(v.scope, v.metric, None, v.limit, False, note)
                     for v in check_all(limits, aggregate, {})]
     return WindowResult(label=ask.label, start=span.start, end=span.end, aggregate=aggregate, names=names,
-                        verdicts=[_scoped(v, ask.label) for v in verdicts], asked=(ask.start, ask.end))
+                        verdicts=[_scoped(v, ask.label) for v in verdicts], asked=(ask.start, ask.end),
+                        edges=ask.edges)
 
 
 def _scoped(verdict: Verdict, label: str) -> Verdict:

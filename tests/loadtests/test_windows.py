@@ -106,3 +106,22 @@ def test_steady_span_skips_the_ramp_and_the_last_buckets(tmp_path: Path):
     steady = record.steady(ramp_s=2.0)
     assert steady.start == pytest.approx(T0 + 3.0) and steady.end == pytest.approx(T0 + 19.8)
     assert steady.asked_rps == pytest.approx(100.0)
+
+
+def test_chart_shading_snaps_to_the_chart_points_around_what_the_window_counted():
+    from readiness_harness.loadtests.evidence import _on_grid
+    from readiness_harness.loadtests.results import NameStats
+    from readiness_harness.loadtests.windows import WindowResult
+
+    def window(edges: str, start: float, end: float) -> WindowResult:
+        return WindowResult(label=edges, start=start, end=end, aggregate=NameStats(name="all"), names={},
+                            edges=edges)  # type: ignore[arg-type]
+
+    # points of two 100 ms buckets: a fault window ending on an odd bucket widens to the next point,
+    # so the point holding its last errors lies inside the shading; a baseline narrows instead
+    fault = _on_grid(window("outer", 103.0, 105.1), origin=100.0, step=0.2)
+    baseline = _on_grid(window("inner", 101.1, 103.0), origin=100.0, step=0.2)
+    assert (fault.start, fault.end) == (3.0, 5.2)
+    assert (baseline.start, baseline.end) == (1.2, 3.0)
+    exact = _on_grid(window("outer", 103.0, 105.0), origin=100.0, step=0.1)
+    assert (exact.start, exact.end) == (3.0, 5.0)
