@@ -10,7 +10,6 @@ drawn as zero-width windows.
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 
 from readiness_harness.contract.evidence import Link, Observation, Table, TimeSeries, Window
