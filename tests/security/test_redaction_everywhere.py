@@ -120,7 +120,7 @@ sections:
 def _audit(checklist: Path, monkeypatch: pytest.MonkeyPatch, **options: object):
     monkeypatch.delenv("HARNESS_PROVIDER", raising=False)
     opts = AuditOptions(checklist=checklist, out_dir=checklist.parent / "out", listeners=standard_listeners(),
-                        **options)  # type: ignore[arg-type]
+                        allow_outside_paths=True, **options)  # type: ignore[arg-type]  # tmp checklist, repo files
     return asyncio.run(run_audit(opts, default_registry()))
 
 

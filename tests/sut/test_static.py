@@ -79,7 +79,7 @@ def test_env_example_documents_every_variable() -> None:
 
 def test_target_file_describes_processes_and_proxies() -> None:
     target = yaml.safe_load((SUT / "target.yaml").read_text())
-    assert [p["name"] for p in target["processes"]] == ["upstream-primary", "upstream-fallback", "api"]
+    assert [p["name"] for p in target["processes"]] == ["upstream-primary", "upstream-fallback", "api", "api-tls"]
     api = target["processes"][2]
     assert api["env"]["API_KEYS"] == "free:{secret.free_key|sha256},pro:{secret.pro_key|sha256}"
     assert api["env"]["UPSTREAM_PRIMARY_URL"] == "http://{proxy.upstream_primary}"
