@@ -86,11 +86,29 @@ class RunningLoad:
             await asyncio.sleep(0.1)
         return self.record.refresh().first_request()
 
+    async def report_progress(self, every_s: float = 1.0) -> None:
+        """Tell the console, every ``every_s``, the achieved rate and the requests and errors so far."""
+        started = time.monotonic()
+        while self.task is not None and not self.task.done():
+            await asyncio.sleep(every_s)
+            record = self.record.refresh()
+            whole = record.whole().aggregate_stats()
+            now = time.time()
+            recent = record.span(now - 2.5, now - 0.5, "inner").aggregate_stats()
+            self.ctx.progress(elapsed_s=round(time.monotonic() - started, 1), planned_s=self.spec.duration_s,
+                              rps=round(recent.rps, 1), requests=whole.requests, errors=whole.failures)
+
     async def finish(self, windows: Sequence[WindowAsk] = ()) -> LoadOutcome:
         """Wait for Locust to end and judge the run (thresholds on the whole run and each window)."""
         if self.task is None:
             return LoadOutcome(status=Status.ERROR, message=self.error, spec=self.spec, profile=self.profile)
-        run = await self.task
+        reporter = asyncio.create_task(self.report_progress())
+        try:
+            run = await self.task
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reporter
         window = f"load:{self.ctx.item_id}" if self.label == "locust" else f"load:{self.ctx.item_id}:{self.label}"
         self.ctx.audit.record_window(window, run.started, run.ended)
         return analyse(self.spec, self.profile, run, self.record.refresh(), windows=windows, marks=self.marks,

@@ -239,3 +239,15 @@ def test_the_asked_rate_changes_in_steps_while_the_load_runs(app_url: str, tmp_p
     assert before.asked_rps == pytest.approx(20) and after.asked_rps == pytest.approx(40)
     assert before.aggregate_stats().rps == pytest.approx(20, rel=0.1)
     assert after.aggregate_stats().rps == pytest.approx(40, rel=0.1)
+
+
+def test_a_running_load_reports_its_progress_every_second(app_url: str, tmp_path: Path):
+    reports: list[dict] = []
+    spec = LoadSpec.model_validate({"locustfile": "locustfiles/basic.py", "duration_s": 4, "target_rps": 20,
+                                    "user_classes": ["FastUser"]})
+    ctx = dataclasses.replace(make_ctx(tmp_path, app_url), on_progress=lambda fields: reports.append(dict(fields)))
+    outcome = asyncio.run(run_load(spec, ctx))
+    assert outcome.status == Status.PASSED, outcome.message
+    assert len(reports) >= 3
+    assert all(r["planned_s"] == 4 and {"elapsed_s", "rps", "requests", "errors"} <= set(r) for r in reports)
+    assert reports[-1]["requests"] > 0 and any(r["rps"] > 0 for r in reports)
