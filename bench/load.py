@@ -4,7 +4,9 @@ the harness's ``load`` check (Locust with the harness's plugin recording every r
 drift in the machine's load falls on both sides; the ratio is the median of the rounds' ratios.
 Each run's CPU time per request (its Locust processes' user + system time) is compared the same way:
 unlike the achieved rate, it barely moves when other work competes for the cores.
-``processes: 2`` against one; ``wrk`` as the ceiling."""
+The same comparison with two Locust processes on both sides (``processes: 2`` against ``locust
+--processes 2``), the rate one process cannot reach on two cores; ``processes: 2`` against one; ``wrk``
+as the ceiling."""
 
 from __future__ import annotations
 
@@ -106,12 +108,13 @@ def harness_requests(url: str, processes: int = 1) -> int:
     return int(result.measurements["requests"])
 
 
-def bare_requests(url: str) -> int:
+def bare_requests(url: str, processes: int = 1) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-bare-") as out:
         stats = Path(out) / "stats.json"
         command = [sys.executable, "-m", "locust", "--headless", "-f", str(LOCUSTFILE), "--host", url,
                    "-u", str(USERS), "-r", str(USERS), "-t", f"{DURATION_S}s",
-                   "--json-file", str(stats.with_suffix("")), "--only-summary", "--skip-log"]
+                   "--json-file", str(stats.with_suffix("")), "--only-summary", "--skip-log",
+                   *(["--processes", str(processes)] if processes > 1 else [])]
         subprocess.run(command, capture_output=True, timeout=DURATION_S + 60, check=False)
         entries = json.loads(stats.read_text())
     return int(sum(e["num_requests"] for e in entries))
@@ -126,34 +129,38 @@ def wrk_rps(url: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def run() -> dict[str, Any]:
-    with fast_endpoint() as url:
-        harness: list[Sample] = []
-        bare: list[Sample] = []
-        for index in range(ROUNDS):  # alternate (and swap who goes first), so drift falls on both sides
-            pair = [(harness, harness_requests), (bare, bare_requests)]
-            for samples, function in pair if index % 2 == 0 else reversed(pair):
-                samples.append(measured(function, url))
-        two = measured(lambda u: harness_requests(u, processes=2), url)
-        ceiling = wrk_rps(url)
+def side_by_side(url: str, processes: int) -> dict[str, Any]:
+    """Interleaved rounds of the load check and bare Locust with ``processes`` Locust processes each."""
+    harness: list[Sample] = []
+    bare: list[Sample] = []
+    for index in range(ROUNDS):  # alternate (and swap who goes first), so drift falls on both sides
+        pair = [(harness, lambda u: harness_requests(u, processes)), (bare, lambda u: bare_requests(u, processes))]
+        for samples, function in pair if index % 2 == 0 else reversed(pair):
+            samples.append(measured(function, url))
     h_rps, b_rps = (statistics.median(s.rps for s in side) for side in (harness, bare))
     h_cpu, b_cpu = (statistics.median(s.cpu_us_per_request for s in side) for side in (harness, bare))
     pairs = list(zip(harness, bare, strict=True))
     ratios = [h.rps / b.rps for h, b in pairs if b.rps]  # each round's two runs side by side
     efficiency = [b.cpu_us_per_request / h.cpu_us_per_request for h, b in pairs if h.cpu_us_per_request]
-    return {"endpoint": "nginx static file" if shutil.which("nginx", path="/usr/sbin:/usr/bin")
-            else "python socket server", "users": USERS, "duration_s": DURATION_S, "rounds": ROUNDS,
-            "harness_rps": round(h_rps, 1), "bare_rps": round(b_rps, 1),
+    return {"harness_rps": round(h_rps, 1), "bare_rps": round(b_rps, 1),
             "harness_vs_bare_ratio": round(statistics.median(ratios), 3) if ratios else None,
             "ratio_per_round": [round(r, 3) for r in ratios],
             "harness_cpu_us_per_request": round(h_cpu, 1), "bare_cpu_us_per_request": round(b_cpu, 1),
             "cpu_efficiency_ratio": round(statistics.median(efficiency), 3) if efficiency else None,
             "cpu_efficiency_per_round": [round(e, 3) for e in efficiency],
-            "harness_runs": [round(s.rps, 1) for s in harness], "bare_runs": [round(s.rps, 1) for s in bare],
-            "two_processes_rps": round(two.rps, 1),
-            "two_processes_vs_one": round(two.rps / h_rps, 2) if h_rps else None,
-            "wrk_rps": round(ceiling, 1) if ceiling else None}
+            "harness_runs": [round(s.rps, 1) for s in harness], "bare_runs": [round(s.rps, 1) for s in bare]}
 
+
+def run() -> dict[str, Any]:
+    with fast_endpoint() as url:
+        one = side_by_side(url, 1)
+        two = side_by_side(url, 2)
+        ceiling = wrk_rps(url)
+    return {"endpoint": "nginx static file" if shutil.which("nginx", path="/usr/sbin:/usr/bin")
+            else "python socket server", "users": USERS, "duration_s": DURATION_S, "rounds": ROUNDS, **one,
+            "two_processes": two,
+            "two_processes_vs_one": round(two["harness_rps"] / one["harness_rps"], 2) if one["harness_rps"] else None,
+            "wrk_rps": round(ceiling, 1) if ceiling else None}
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
