@@ -14,6 +14,7 @@ from readiness_harness.checks import (  # noqa: F401 - every module imported her
     attack,
     attestation,
     burst,
+    capacity,
     chaos,
     dockerfile,
     env_example,
