@@ -26,6 +26,7 @@ from readiness_harness.checks import (  # noqa: F401 - every module imported her
     migrations,
     openapi_fuzz,
     promql,
+    resources,
     secrets_scan,
     sequence,
     shutdown,
