@@ -8,11 +8,13 @@ rest of the harness's own process tree (itself, its fault proxy, its Prometheus)
 left is other work. A latency limit missed while the host had no idle CPU and other work held a
 good part of it says nothing about the service: the result is then inconclusive.
 
-The target's threads are also sampled from ``/proc/<pid>/task/<tid>/schedstat``: ``target_wait`` is
-the time they were ready to run but waiting for a CPU, per second of wall clock, and
-``target_runnable`` the share of the time its busiest thread was running or waiting to run. A service
-that other work starves of CPU is runnable nearly all the time and waits; one whose latency has another
-cause (a lock, a throttle, a slow dependency) sleeps much of the time, however busy the host is.
+The target's and the generator's threads are also sampled from ``/proc/<pid>/task/<tid>/schedstat``:
+``target_wait`` is the time the target's threads were ready to run but waiting for a CPU, per second
+of wall clock, and ``target_runnable`` (``generator_runnable``) the share of the time the busiest
+thread was running or waiting to run. A service that other work starves of CPU is runnable nearly all
+the time and waits; one whose latency has another cause (a lock, a throttle, a slow dependency) sleeps
+much of the time, however busy the host is. A Locust process runnable nearly all the time cannot keep
+its schedule or time its requests faithfully, whether its own work or other work's took the CPU.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class CpuSample:
     harness: float
     target_wait: float = 0.0  # seconds the target's threads waited for a CPU, per second
     target_runnable: float = 0.0  # share of the time the target's busiest thread was running or waiting to run
+    generator_runnable: float = 0.0  # the same for the busiest thread of the Locust processes
 
     @property
     def other(self) -> float:
@@ -141,6 +144,7 @@ class CpuSampler:
     _scanned: float = 0.0
     _last: tuple[float, int, dict[int, int]] | None = None
     _threads: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # the target's, last sample
+    _generator_threads: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
 
     def _rescan(self, now: float) -> None:
         generator, target, harness = classify(processes(), self.target_roots, self.generator_groups)
@@ -157,6 +161,8 @@ class CpuSampler:
         ticks = {pid: value for pid in self._roles if (value := _ticks(pid)) is not None}
         threads = {key: times for pid, role in self._roles.items() if role == 1
                    for key, times in thread_times(pid).items()}
+        generator_threads = {key: times for pid, role in self._roles.items() if role == 0
+                             for key, times in thread_times(pid).items()}
         if self._last is not None:
             then, busy_then, ticks_then = self._last
             scale = (now - then) * (os.sysconf("SC_CLK_TCK") or 100)
@@ -165,11 +171,13 @@ class CpuSampler:
                 for pid, value in ticks.items():
                     cores[self._roles[pid]] += max(0, value - ticks_then.get(pid, value)) / scale
                 wait, runnable = _scheduling(threads, self._threads, now - then)
+                _, generating = _scheduling(generator_threads, self._generator_threads, now - then)
                 self.samples.append(CpuSample(t=now, host=(busy - busy_then) / scale, generator=cores[0],
                                               target=cores[1], harness=cores[2], target_wait=wait,
-                                              target_runnable=runnable))
+                                              target_runnable=runnable, generator_runnable=generating))
         self._last = (now, busy, ticks)
         self._threads = threads
+        self._generator_threads = generator_threads
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,7 @@ class Noise:
     target_known: bool
     target_wait: float = 0.0  # mean seconds per second the target's threads waited for a CPU
     target_runnable: float = 0.0  # mean share of the time the target's busiest thread was runnable
+    generator_runnable: float = 0.0  # mean share of the time the busiest Locust thread was runnable
 
     @property
     def saturated_by_others(self) -> bool:
@@ -208,4 +217,5 @@ def summarise(samples: list[CpuSample], start: float, end: float, *, target_know
                  harness=mean([s.harness for s in inside]), other=mean([s.other for s in inside]),
                  generator_peak=max((s.generator for s in inside), default=0.0), target_known=target_known,
                  target_wait=mean([s.target_wait for s in inside]),
-                 target_runnable=mean([s.target_runnable for s in inside]))
+                 target_runnable=mean([s.target_runnable for s in inside]),
+                 generator_runnable=mean([s.generator_runnable for s in inside]))

@@ -33,18 +33,22 @@ def claim_observation(params: CapacityParams, session: Session, passed: bool | N
                        ok=passed)
 
 
+def _row(s: StepResult) -> list[object]:
+    stats, noise = s.stats, s.noise
+    error = None if stats.error_rate_pct is None else round(stats.error_rate_pct, 2)
+    return [s.index, s.kind, s.asked, round(s.achieved, 1), stats.requests, _ms(stats.p50_ms), _ms(stats.p95_ms),
+            _ms(stats.p99_ms), error, s.missed, round(noise.generator_peak, 2), round(noise.generator_runnable, 2),
+            round(noise.target, 2), round(noise.target_wait, 2), round(noise.target_runnable, 2),
+            round(noise.other, 2), describe(s)]
+
+
 def steps_table(steps: list[StepResult]) -> Table:
-    rows = [[s.index, s.kind, s.asked, round(s.achieved, 1), s.stats.requests, _ms(s.stats.p50_ms),
-             _ms(s.stats.p95_ms), _ms(s.stats.p99_ms),
-             None if s.stats.error_rate_pct is None else round(s.stats.error_rate_pct, 2), s.missed,
-             round(s.noise.generator_peak, 2), round(s.noise.target, 2), round(s.noise.target_wait, 2),
-             round(s.noise.target_runnable, 2),
-             round(s.noise.other, 2), describe(s)] for s in steps]
-    return Table(title="Steps (each judged after its warm-up)", rows=rows,
+    return Table(title="Steps (each judged after its warm-up; CPU figures are means over the judged window)",
+                 rows=[_row(s) for s in steps],
                  columns=["#", "step", "asked req/s", "achieved req/s", "requests", "p50 ms", "p95 ms", "p99 ms",
-                          "error %", "missed slots", "generator CPU peak (cores)", "target CPU (cores)",
-                          "target waiting for CPU (s/s)",
-                          "target busiest thread runnable", "other work CPU (cores)", "outcome"])
+                          "error %", "missed slots", "generator CPU peak (cores)", "generator busiest thread runnable",
+                          "target CPU (cores)", "target waiting for CPU (s/s)", "target busiest thread runnable",
+                          "other work CPU (cores)", "outcome"])
 
 
 def rate_chart(session: Session) -> TimeSeries | None:
@@ -81,9 +85,9 @@ def load_chart(record: Record, steps: list[StepResult]) -> TimeSeries | None:
     if chart is None or not record.buckets:
         return None
     origin = min(record.buckets) * record.bucket_s
-    windows = [Window(label=f"{s.kind} {s.asked:g} req/s", start=round(s.start - origin, 2),
-                      end=round(s.end - origin, 2)) for s in steps]
-    return chart.model_copy(update={"title": "The search over time (judged windows shaded)", "windows": windows})
+    windows = [Window(label="judged", start=round(s.start - origin, 2), end=round(s.end - origin, 2)) for s in steps]
+    return chart.model_copy(update={"title": "The search over time (each step's judged window shaded, in the order of "
+                                             "the steps table)", "windows": windows})
 
 
 def evidence(params: CapacityParams, session: Session, record: Record, passed: bool | None) -> list[Any]:

@@ -4,9 +4,10 @@ A step's verdict, in order:
 
 ``unmeasured``  no request completed in the judged window.
 ``generator``   the load generator was the limit: Locust warned of its CPU, a Locust process used 90% of
-                a core, or the SLO held while the achieved rate stayed under 95% of the asked one
-                (slots missed because every user was busy, or requests never sent). Nothing is known
-                about the service at this rate.
+                a core or was runnable (running or waiting for a CPU) 90% of the time, or the SLO held
+                while the achieved rate stayed under 95% of the asked one (slots missed because every
+                user was busy, or requests never sent). A saturated generator also times its requests
+                late, so nothing is known about the service at this rate, whatever the SLO says.
 ``noisy``       only latency limits missed, while other work starved the service of CPU: other work held
                 at least a fifth of the host's cores and the service's busiest thread was runnable
                 (running or waiting for a CPU) at least 80% of the time. A service slowed by something
@@ -120,8 +121,14 @@ def starved(noise: Noise) -> bool:
 def _generator_saturated(noise: Noise, generator: Generator) -> str:
     if generator.cpu_warning:
         return "Locust reported CPU usage above 90%"
-    if noise.samples and noise.generator_peak >= GENERATOR_CPU_LIMIT * generator.processes:
+    if not noise.samples:
+        return ""
+    if noise.generator_peak >= GENERATOR_CPU_LIMIT * generator.processes:
         return f"the Locust processes used {noise.generator_peak:.2f} cores at peak ({generator.processes} process(es))"
+    if noise.generator_runnable >= GENERATOR_CPU_LIMIT:
+        cause = "starved of CPU by other work" if noise.other >= OTHER_FRACTION * CPUS else "CPU-bound"
+        return (f"a Locust process was runnable {noise.generator_runnable:.0%} of the time ({cause}; "
+                f"{noise.generator:.2f} cores used)")
     return ""
 
 
