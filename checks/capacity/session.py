@@ -5,8 +5,9 @@ and waits out a settling time before its judged window: the warm-up, and at leas
 take to leave the slots they booked at the previous rate (``users / previous rate``). After a step that
 did not hold, the rate drops to half the last good rate while the backlog drains (at most one request per
 user is in flight, so it drains in ``users / served rate`` seconds). A step the host's other work
-saturated is judged again once; so is a failing step at or below the rate the claim needs, since that
-one decides a ``failed``. The found rate is confirmed by a longer hold; a confirmation that breaks sends
+spoilt (it starved the service of CPU) is judged again, and a failing step at or below the rate the
+claim needs counts only once two unspoilt judgments found it, since that one decides a ``failed``
+(three judgments at most). The found rate is confirmed by a longer hold; a confirmation that breaks sends
 the search on below it (twice at most). Every step must fit in what is left of ``max_duration_s``,
 keeping enough for the confirmation.
 """
@@ -32,6 +33,7 @@ JUDGE_LAG_S = 0.4  # the plugin writes complete buckets every 0.25 s
 MAX_SETTLE_S = 5.0
 DRAIN_FRACTION = 0.5
 MAX_CONFIRMS = 2
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,38 @@ class Session:
                 self._count(step)
 
     async def _judged(self, rate: float, kind: Kind) -> StepResult | None:
-        """A step, run again once when other work saturated the host or when it decides a failure."""
-        step = await self._step(rate, kind)
-        if step is None:
+        """A step, judged again while undecided: a failure at or below the claimed rate counts once two
+        judgments the host's other work did not spoil found it; above that rate one does; a step other work
+        spoilt is judged again (``MAX_ATTEMPTS`` judgments at most)."""
+        first = await self._step(rate, kind)
+        if first is None:
             return None
-        if step.outcome == "noisy" or (step.broke and rate <= self.params.required):
+        attempts = [first]
+        while len(attempts) < MAX_ATTEMPTS and self._undecided(attempts):
             again = await self._step(rate, "retry")
-            return again or step
-        return step
+            if again is None:
+                break
+            attempts.append(again)
+        return self._decided(attempts)
+
+    def _undecided(self, attempts: list[StepResult]) -> bool:
+        last = attempts[-1]
+        if last.outcome not in ("broke", "noisy"):
+            return False
+        failures = sum(a.broke for a in attempts)
+        return failures < 2 if last.asked <= self.params.required else failures < 1
+
+    def _decided(self, attempts: list[StepResult]) -> StepResult:
+        """The judgment that counts: the last one, but an unconfirmed failure below the claim counts as spoilt."""
+        last = attempts[-1]
+        if last.outcome not in ("broke", "noisy"):
+            return last
+        failures = [a for a in attempts if a.broke]
+        needed = 2 if last.asked <= self.params.required else 1
+        if len(failures) >= needed:
+            return failures[-1]
+        spoilt = [a for a in attempts if a.outcome == "noisy"]
+        return spoilt[-1] if spoilt else last
 
     def _count(self, step: StepResult) -> None:
         if step.outcome in ("held", "broke"):
