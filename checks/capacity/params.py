@@ -94,7 +94,7 @@ class CapacityParams(_Strict):
     """Params of ``type: capacity``: a Locust locustfile driven at rising request rates."""
 
     locustfile: str = Field(description="path relative to the checklist's folder")
-    user_classes: list[str] = Field(default_factory=list)
+    user_classes: list[str] = Field(default_factory=list, description="user classes to run (default: every one)")
     env: dict[str, str] = Field(default_factory=dict, description="environment for the locustfile")
     host: str | None = Field(default=None, description="the URL to load (default: the target's base_url)")
     slo: Slo = Field(description="what every step must hold")
