@@ -23,6 +23,8 @@ def _charts(item):
 
 def test_capacity_collapse_fails_the_capacity_item(tmp_path):
     item = reference_item("capacity", tmp_path / "out", defect="capacity_collapse")
+    if item.status == Status.INCONCLUSIVE and "starved" in item.message:
+        pytest.skip(f"other work saturated this machine, so no failure can be proven: {item.message}")
     assert item.status == Status.FAILED, item.message
     assert "needs 400 req/s" in item.message and "the SLO broke at" in item.message
     assert 200 <= item.measurements["capacity_rps"] < 320, item.measurements  # the throttle admits 250 reads/s

@@ -38,9 +38,9 @@ def record(folder: Path, *, rate: float, latency_ms: int, seconds: float = 4.0, 
 
 
 def samples(*, other: float = 0.0, target_runnable: float = 0.3, generator: float = 0.3,
-            generator_runnable: float = 0.3) -> list[CpuSample]:
+            generator_runnable: float = 0.3, target_wait: float = 0.1) -> list[CpuSample]:
     host = min(CPUS, other + generator + 0.5)
-    return [CpuSample(t=T0 + i, host=host, generator=generator, target=0.5, harness=0.01, target_wait=0.1,
+    return [CpuSample(t=T0 + i, host=host, generator=generator, target=0.5, harness=0.01, target_wait=target_wait,
                       target_runnable=target_runnable, generator_runnable=generator_runnable) for i in range(1, 5)]
 
 
@@ -48,7 +48,7 @@ def verdict(tmp_path: Path, *, asked: float = 300, cpu_warning: bool = False, **
     rec = record(tmp_path / "rec", **{k: v for k, v in kwargs.items() if k in ("rate", "latency_ms", "failures",
                                                                               "missed")})
     cpu = samples(**{k: v for k, v in kwargs.items() if k in ("other", "target_runnable", "generator",
-                                                              "generator_runnable")})
+                                                              "generator_runnable", "target_wait")})
     return judge(rec, cpu, index=1, kind="grow", asked=asked, start=T0 + 0.5, end=T0 + 3.5, slo=SLO,
                  generator=Generator(processes=1, cpu_warning=cpu_warning), target_known=True)
 
@@ -73,10 +73,20 @@ def test_a_latency_miss_while_other_work_starved_the_service_is_not_its_failure(
     assert step.outcome == "noisy" and "starved the service of CPU" in step.reason
 
 
-def test_a_throttled_service_stays_failing_however_busy_the_host(tmp_path):
-    """A service that sleeps (a throttle, a lock) while others use the CPU was not starved: its miss is its own."""
-    step = verdict(tmp_path, rate=260, latency_ms=300, asked=300, other=1.4, target_runnable=0.5)
+def test_a_service_that_waited_for_the_cpu_was_starved_too(tmp_path):
+    step = verdict(tmp_path, rate=300, latency_ms=120, other=0.8, target_runnable=0.8, target_wait=0.3)
+    assert step.outcome == "noisy"
+
+
+def test_a_throttled_service_stays_failing_beside_other_work(tmp_path):
+    """A service that sleeps (a throttle, a lock) and hardly waits while others use spare CPU was not starved."""
+    step = verdict(tmp_path, rate=260, latency_ms=300, asked=300, other=0.9, target_runnable=0.5)
     assert step.outcome == "broke"
+
+
+def test_a_saturated_host_excuses_any_latency_miss(tmp_path):
+    step = verdict(tmp_path, rate=260, latency_ms=300, asked=300, other=1.4, target_runnable=0.5)
+    assert step.outcome == "noisy"
 
 
 @pytest.mark.parametrize("generator", [{"generator": 0.95}, {"generator_runnable": 0.95}, {"cpu_warning": True}])
