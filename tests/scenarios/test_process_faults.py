@@ -17,9 +17,11 @@ import pytest
 from readiness_harness.audit import AuditOptions, run_audit
 from readiness_harness.chaos.ledger import Ledger, recover
 from readiness_harness.checks import default_registry
+from readiness_harness.contract.registry import Phase
 from readiness_harness.contract.status import Status
 from readiness_harness.listeners import standard_listeners
-from tests.capacity.support import reference_item
+from readiness_harness.sensitivity import Matrix
+from tests.capacity.support import REFERENCE, reference_item
 from tests.scenarios.conftest import KEY, wait_for
 
 ORDER = {"method": "POST", "path": "/v1/orders", "headers": {**KEY, "Idempotency-Key": "{var.key}"},
@@ -52,6 +54,14 @@ def test_keys_kept_in_memory_place_the_order_twice(tmp_path):
     item = reference_item("idempotency-survives-restart", tmp_path / "out", defect="idempotency_in_memory")
     assert item.status == Status.FAILED, item.message
     assert "Idempotent-Replayed: <absent>" in item.message and "json order_id" in item.message
+
+
+@pytest.mark.slow
+def test_the_sensitivity_matrix_maps_the_defect_to_the_restart_item(tmp_path):
+    """As `make sensitivity` runs it: the defect on, only its mapped fault items, nothing else failing."""
+    matrix = Matrix.load(REFERENCE, REFERENCE.with_suffix(".sensitivity.yaml"), default_registry(), tmp_path)
+    row = asyncio.run(matrix.defect("idempotency_in_memory", {Phase.FAULT}, with_functional=False))
+    assert row is not None and row.caught and row.unexpected == [], row
 
 
 @pytest.mark.slow
