@@ -1,8 +1,9 @@
 """The ledger: every process started, every proxy created and every fault injected is written to disk first.
 
 A run that is killed (SIGKILL, power loss) cannot clean up after itself; the next run reads the
-ledgers whose owner is gone, removes their toxics, re-enables their proxies, deletes the proxies they
-created on a shared Toxiproxy, stops their processes, and reports what it removed. One ledger file per
+ledgers whose owner is gone, continues the processes they froze (SIGSTOP), removes their toxics,
+re-enables their proxies, deletes the proxies they created on a shared Toxiproxy, stops their
+processes, and reports what it removed. One ledger file per
 run (JSON lines, fsynced), so concurrent audits never share one. A run whose teardown left something
 behind keeps its ledger (``close`` says what is left), so the next run finishes the job.
 """
@@ -60,6 +61,13 @@ class Ledger:
     def proxy_enabled(self, server: str, proxy: str) -> None:
         self._write({"op": "enabled", "server": server, "proxy": proxy})
 
+    def process_fault(self, pid: int, name: str, action: str) -> None:
+        """Written before a fault acts on process ``pid`` (``kill``, ``stop`` or ``restart``)."""
+        self._write({"op": "process_fault", "pid": pid, "name": name, "action": action, "start": _start_time(pid)})
+
+    def process_fault_undone(self, pid: int, name: str, action: str) -> None:
+        self._write({"op": "process_fault_undone", "pid": pid, "name": name, "action": action})
+
     def close(self) -> list[str]:
         """Close the file and say what is still outstanding (processes alive, proxies not deleted, faults
         not undone); the ledger is deleted only when nothing is."""
@@ -102,18 +110,21 @@ class Outstanding:
     disabled: list[dict[str, Any]] = field(default_factory=list)
     proxies: list[dict[str, Any]] = field(default_factory=list)
     processes: list[dict[str, Any]] = field(default_factory=list)
+    frozen: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> list[str]:
-        return ([f"toxic '{e['toxic']}' on proxy '{e['proxy']}'" for e in self.toxics]
+        return ([f"process '{e['name']}' (pid {e['pid']}) stopped (SIGSTOP)" for e in self.frozen]
+                + [f"toxic '{e['toxic']}' on proxy '{e['proxy']}'" for e in self.toxics]
                 + [f"proxy '{e['proxy']}' disabled" for e in self.disabled]
                 + [f"proxy '{e['server_name']}' on {e['server']}" for e in self.proxies]
                 + [f"process '{e['name']}' (pid {e['pid']}) running" for e in self.processes])
 
 
 def outstanding(entries: list[dict[str, Any]]) -> Outstanding:
-    """Toxics still injected, proxies still disabled, proxies not deleted, processes still alive. Faults on a
-    proxy this run created are left out (deleting the proxy removes them), and so is everything on a
-    Toxiproxy the run started itself (it ends with the run, or is stopped as a leftover process)."""
+    """Toxics still injected, proxies still disabled, proxies not deleted, processes still alive or still
+    frozen. Faults on a proxy this run created are left out (deleting the proxy removes them), and so is
+    everything on a Toxiproxy the run started itself (it ends with the run, or is stopped as a leftover
+    process)."""
     toxics: dict[tuple, dict] = {}
     disabled: dict[tuple, dict] = {}
     proxies: dict[tuple, dict] = {}
@@ -138,7 +149,20 @@ def outstanding(entries: list[dict[str, Any]]) -> Outstanding:
     created = {(e["server"], e["name"]) for e in entries if e.get("op") == "proxy"}
     return Outstanding(toxics=[e for e in toxics.values() if (e["server"], e["proxy"]) not in created],
                        disabled=[e for e in disabled.values() if (e["server"], e["proxy"]) not in created],
-                       proxies=list(proxies.values()), processes=processes)
+                       proxies=list(proxies.values()), processes=processes, frozen=_frozen(entries))
+
+
+def _frozen(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Processes a ``stop`` fault froze and no rollback continued, still alive (the same process, not a reused pid)."""
+    stopped: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.get("action") != "stop":
+            continue
+        if entry.get("op") == "process_fault":
+            stopped[entry["pid"]] = entry
+        elif entry.get("op") == "process_fault_undone":
+            stopped.pop(entry["pid"], None)
+    return [e for e in stopped.values() if _alive(e["pid"], e.get("start"))]
 
 
 async def recover(directory: Path, *, own: Path | None = None) -> list[str]:
@@ -163,7 +187,7 @@ async def recover(directory: Path, *, own: Path | None = None) -> list[str]:
 
 async def _replay(run: str, entries: list[dict[str, Any]]) -> tuple[list[str], bool]:
     left = outstanding(entries)
-    report: list[tuple[str, bool]] = []
+    report: list[tuple[str, bool]] = [(_continue(run, entry), True) for entry in left.frozen]
     for entry in reversed(left.processes):
         report.append((_kill(run, entry), True))
     for entry in left.toxics:
@@ -185,6 +209,14 @@ def _kill(run: str, entry: dict[str, Any]) -> str:
         with contextlib.suppress(ProcessLookupError):
             os.kill(entry["pid"], signal.SIGKILL)
     return f"run {run}: stopped leftover process '{entry['name']}' (pid {entry['pid']})"
+
+
+def _continue(run: str, entry: dict[str, Any]) -> str:
+    """SIGCONT to a frozen process's group (and the process), so that it can answer or be stopped."""
+    for send in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            send(entry["pid"], signal.SIGCONT)
+    return f"run {run}: continued leftover stopped process '{entry['name']}' (pid {entry['pid']})"
 
 
 def _remover(proxy: str, toxic: str) -> Callable[[ToxiproxyClient], Awaitable[Any]]:

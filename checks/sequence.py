@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from readiness_harness.checks.shared.capture import CaptureSource, capture_all, with_variables
 from readiness_harness.checks.shared.exchange import Exchange, RequestSpec, send
 from readiness_harness.checks.shared.expectations import NOT_JUDGED, ResponseExpect, conclude, dedupe, evaluate
-from readiness_harness.checks.shared.jsonpath import MISSING, JsonPath, lookup, single_path
-from readiness_harness.checks.shared.variables import Generator, generate, substitute, unresolved
+from readiness_harness.checks.shared.jsonpath import JsonPath, lookup
+from readiness_harness.checks.shared.variables import Generator, generate
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.errors import CheckFailure
 from readiness_harness.contract.evidence import Observation
 from readiness_harness.contract.registry import Registry
 from readiness_harness.contract.result import Result
-
-
-def _capture_source(source: str) -> str:
-    """``header:NAME`` or a JSON path that reads one value."""
-    if source.startswith("header:"):
-        if not source[7:].strip():
-            raise ValueError("'header:' needs a header name, for example header:Location")
-        return source
-    return single_path(source)
-
-
-CaptureSource = Annotated[str, AfterValidator(_capture_source)]
 
 
 class Step(BaseModel):
@@ -122,23 +111,17 @@ async def _poll(
 
 
 def _resolved(model: type[BaseModel], value: BaseModel, variables: dict[str, Any], step: str) -> Any:
-    data = substitute(value.model_dump(by_alias=True, exclude_unset=True), variables)
-    missing = unresolved(data)
+    resolved, missing = with_variables(model, value, variables)
     if missing:
         raise CheckFailure(f"step '{step}' uses {{var.{missing[0]}}}, which no earlier step captured")
-    return model.model_validate(data)
+    return resolved
 
 
 def _capture(step: Step, exchange: Exchange, variables: dict[str, Any]) -> None:
-    for name, source in step.capture.items():
-        if source.startswith("header:"):
-            value = exchange.response.headers.get(source[7:]) if exchange.response is not None else None
-        else:
-            found = lookup(exchange.json(), source)
-            value = None if found is MISSING else found
-        if value is None:
-            raise CheckFailure(f"step '{step.name}': nothing to capture at '{source}' for {{var.{name}}}")
-        variables[name] = value
+    missing = capture_all(step.capture, exchange, variables)
+    if missing:
+        name = next(n for n, source in step.capture.items() if source == missing[0])
+        raise CheckFailure(f"step '{step.name}': nothing to capture at '{missing[0]}' for {{var.{name}}}")
 
 
 def _label(step: Step, observations: list[Observation]) -> list[Observation]:

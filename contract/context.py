@@ -82,6 +82,12 @@ class FaultLedger(Protocol):
 
     def proxy_enabled(self, server: str, proxy: str) -> None: ...
 
+    def process_fault(self, pid: int, name: str, action: str) -> None:
+        """Written before a fault acts on a process (``kill``, ``stop``, ``restart``)."""
+        ...
+
+    def process_fault_undone(self, pid: int, name: str, action: str) -> None: ...
+
 
 class FaultProxies(Protocol):
     """The Toxiproxy of this audit: its API URL, which server it is, and the proxies the target has.

@@ -69,7 +69,11 @@ class Window(BaseModel):
 
 
 class TimeSeries(_Evidence):
-    """Columns of samples over time (``t`` in seconds from the start), rendered as charts."""
+    """Columns of samples over time (``t`` in seconds from the start), rendered as charts.
+
+    ``x_label`` names another quantity on the horizontal axis (``t`` then holds its values, for example
+    the asked request rate of each step of a capacity search); windows and marks are in its units.
+    """
 
     kind: Literal["timeseries"] = "timeseries"
     title: str
@@ -77,6 +81,7 @@ class TimeSeries(_Evidence):
     series: dict[str, list[float | None]]
     unit: dict[str, str] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
+    x_label: str | None = None
 
 
 class TimelineEvent(BaseModel):

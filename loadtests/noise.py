@@ -7,6 +7,14 @@ harness started; the target is every process the harness started for it and thei
 rest of the harness's own process tree (itself, its fault proxy, its Prometheus). Whatever is
 left is other work. A latency limit missed while the host had no idle CPU and other work held a
 good part of it says nothing about the service: the result is then inconclusive.
+
+The target's and the generator's threads are also sampled from ``/proc/<pid>/task/<tid>/schedstat``:
+``target_wait`` is the time the target's threads were ready to run but waiting for a CPU, per second
+of wall clock, and ``target_runnable`` (``generator_runnable``) the share of the time the busiest
+thread was running or waiting to run. A service that other work starves of CPU is runnable nearly all
+the time and waits; one whose latency has another cause (a lock, a throttle, a slow dependency) sleeps
+much of the time, however busy the host is. A Locust process runnable nearly all the time cannot keep
+its schedule or time its requests faithfully, whether its own work or other work's took the CPU.
 """
 
 from __future__ import annotations
@@ -76,10 +84,40 @@ class CpuSample:
     generator: float
     target: float
     harness: float
+    target_wait: float = 0.0  # seconds the target's threads waited for a CPU, per second
+    target_runnable: float = 0.0  # share of the time the target's busiest thread was running or waiting to run
+    generator_runnable: float = 0.0  # the same for the busiest thread of the Locust processes
 
     @property
     def other(self) -> float:
         return max(0.0, self.host - self.generator - self.target - self.harness)
+
+
+def thread_times(pid: int) -> dict[tuple[int, str], tuple[int, int]]:
+    """Each thread of ``pid``: (nanoseconds on a CPU, nanoseconds runnable but waiting for one), since it started."""
+    out: dict[tuple[int, str], tuple[int, int]] = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            on_cpu, waiting = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[:2]
+            out[(pid, tid)] = (int(on_cpu), int(waiting))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _scheduling(now: dict[tuple[int, str], tuple[int, int]], then: dict[tuple[int, str], tuple[int, int]],
+                wall_s: float) -> tuple[float, float]:
+    """(seconds waited for a CPU per second, largest share of the time one thread was runnable) between two reads."""
+    waited, busiest = 0, 0
+    for key, (on_cpu, waiting) in now.items():
+        before = then.get(key, (on_cpu, waiting))
+        waited += max(0, waiting - before[1])
+        busiest = max(busiest, max(0, on_cpu - before[0]) + max(0, waiting - before[1]))
+    return waited / 1e9 / wall_s, min(1.0, busiest / 1e9 / wall_s)
 
 
 def _ticks(pid: int) -> int | None:
@@ -105,6 +143,8 @@ class CpuSampler:
     _roles: dict[int, int] = field(default_factory=dict)  # pid -> 0 generator, 1 target, 2 harness
     _scanned: float = 0.0
     _last: tuple[float, int, dict[int, int]] | None = None
+    _threads: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # the target's, last sample
+    _generator_threads: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
 
     def _rescan(self, now: float) -> None:
         generator, target, harness = classify(processes(), self.target_roots, self.generator_groups)
@@ -119,6 +159,10 @@ class CpuSampler:
         except OSError:
             return
         ticks = {pid: value for pid in self._roles if (value := _ticks(pid)) is not None}
+        threads = {key: times for pid, role in self._roles.items() if role == 1
+                   for key, times in thread_times(pid).items()}
+        generator_threads = {key: times for pid, role in self._roles.items() if role == 0
+                             for key, times in thread_times(pid).items()}
         if self._last is not None:
             then, busy_then, ticks_then = self._last
             scale = (now - then) * (os.sysconf("SC_CLK_TCK") or 100)
@@ -126,9 +170,14 @@ class CpuSampler:
                 cores = [0.0, 0.0, 0.0]
                 for pid, value in ticks.items():
                     cores[self._roles[pid]] += max(0, value - ticks_then.get(pid, value)) / scale
+                wait, runnable = _scheduling(threads, self._threads, now - then)
+                _, generating = _scheduling(generator_threads, self._generator_threads, now - then)
                 self.samples.append(CpuSample(t=now, host=(busy - busy_then) / scale, generator=cores[0],
-                                              target=cores[1], harness=cores[2]))
+                                              target=cores[1], harness=cores[2], target_wait=wait,
+                                              target_runnable=runnable, generator_runnable=generating))
         self._last = (now, busy, ticks)
+        self._threads = threads
+        self._generator_threads = generator_threads
 
 
 @dataclass(frozen=True)
@@ -143,6 +192,9 @@ class Noise:
     other: float
     generator_peak: float
     target_known: bool
+    target_wait: float = 0.0  # mean seconds per second the target's threads waited for a CPU
+    target_runnable: float = 0.0  # mean share of the time the target's busiest thread was runnable
+    generator_runnable: float = 0.0  # mean share of the time the busiest Locust thread was runnable
 
     @property
     def saturated_by_others(self) -> bool:
@@ -163,4 +215,7 @@ def summarise(samples: list[CpuSample], start: float, end: float, *, target_know
     return Noise(samples=len(inside), host=mean([s.host for s in inside]),
                  generator=mean([s.generator for s in inside]), target=mean([s.target for s in inside]),
                  harness=mean([s.harness for s in inside]), other=mean([s.other for s in inside]),
-                 generator_peak=max((s.generator for s in inside), default=0.0), target_known=target_known)
+                 generator_peak=max((s.generator for s in inside), default=0.0), target_known=target_known,
+                 target_wait=mean([s.target_wait for s in inside]),
+                 target_runnable=mean([s.target_runnable for s in inside]),
+                 generator_runnable=mean([s.generator_runnable for s in inside]))

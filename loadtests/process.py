@@ -73,10 +73,12 @@ class LocustRun:
 
 
 async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S, ledger: FaultLedger | None = None,
-                     sampler: CpuSampler | None = None, name: str = "locust") -> LocustRun:
+                     sampler: CpuSampler | None = None, name: str = "locust",
+                     stop: asyncio.Event | None = None) -> LocustRun:
     """Start Locust (and its local workers), wait at most duration + margin, always kill the groups.
 
     Each process is written to ``ledger`` as it starts; ``sampler`` samples the host's CPU meanwhile.
+    Setting ``stop`` ends the run early, as a normal end (Locust still writes its reports).
     """
     command.files.folder.mkdir(parents=True, exist_ok=True)
     limit = command.duration_s + margin_s
@@ -91,7 +93,7 @@ async def run_locust(command: LocustCommand, *, margin_s: float = START_MARGIN_S
             _owned(worker, f"{name} (worker {index})", processes, ledger, sampler)
         deadline = time.monotonic() + limit
         next_sample = 0.0
-        while master.poll() is None:
+        while master.poll() is None and not (stop is not None and stop.is_set()):
             if time.monotonic() > deadline:
                 timed_out = True
                 break

@@ -75,6 +75,7 @@ class RunningLoad:
     task: asyncio.Task[LocustRun] | None = None
     error: str = ""
     marks: dict[str, float] = field(default_factory=dict)
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def flowing(self, timeout_s: float = 60.0) -> float | None:
         """Wait until a request completed (Locust takes a moment to start); its bucket's start time."""
@@ -115,6 +116,26 @@ class RunningLoad:
                        samples=self.sampler.samples, target_known=bool(self.sampler.target_roots),
                        secrets=self.ctx.secret_values, run_dir=self.ctx.audit.run_dir)
 
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def stop(self) -> LocustRun | None:
+        """End the run now, before its ``duration_s`` (a load whose length is decided while it runs, such as
+        a capacity search), and wait for Locust to write its reports; None when Locust never started.
+        The run's span is recorded as the audit window, as :meth:`finish` does."""
+        if self.task is None:
+            return None
+        self.stop_requested.set()
+        run = await self.task
+        self.ctx.audit.record_window(self.window_name, run.started, run.ended)
+        return run
+
+    @property
+    def window_name(self) -> str:
+        """The audit window of this run: ``load:<item id>``, or ``load:<item id>:<label>`` for another label."""
+        return f"load:{self.ctx.item_id}" if self.label == "locust" else f"load:{self.ctx.item_id}:{self.label}"
+
     async def cancel(self) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()
@@ -145,7 +166,8 @@ async def start_load(spec: LoadSpec, ctx: CheckContext, *, label: str = "locust"
     command = build(spec, locustfile=locustfile, host=host, files=files, prof=prof, extra_env=env, master_port=port)
     extra_wait = spec.workers.wait_s if spec.workers is not None else 0.0
     load.task = asyncio.create_task(run_locust(command, margin_s=START_MARGIN_S + extra_wait,
-                                               ledger=ctx.target.ledger, sampler=sampler, name=f"locust {label}"))
+                                               ledger=ctx.target.ledger, sampler=sampler, name=f"locust {label}",
+                                               stop=load.stop_requested))
     return load
 
 

@@ -96,7 +96,7 @@ def render_timeseries(ts: TimeSeries, *, chart_id: str) -> str:
         for ax, panel in zip(axes, panels, strict=True):
             _shade_windows(ax, ts)
             _draw_panel(ax, panel, t, ts, windows=ax is axes[0])
-        axes[-1].set_xlabel("seconds since start")
+        axes[-1].set_xlabel(ts.x_label or "seconds since start")
         fig.subplots_adjust(left=0.08, right=0.92, top=1 - 0.3 / fig.get_figheight(),
                             bottom=0.45 / fig.get_figheight(), hspace=0.35)
         buffer = io.StringIO()
@@ -152,7 +152,8 @@ def _window_legend(ts: TimeSeries) -> list[Artist]:
             spans.setdefault(window_colour(window.label), []).append(_label(window.label))
     handles: list[Artist] = [Patch(color=colour, alpha=0.3, label="shaded: " + "; ".join(dict.fromkeys(labels)))
                              for colour, labels in spans.items()]
-    marks = [f"{_label(w.label)} {w.start:g} s" for w in ts.windows if w.end <= w.start]
+    unit = "" if ts.x_label else " s"
+    marks = [f"{_label(w.label)} {w.start:g}{unit}" for w in ts.windows if w.end <= w.start]
     if marks:
         handles.append(Line2D([], [], color=MARK_COLOUR, linestyle=":", label="marked: " + "; ".join(marks)))
     return handles

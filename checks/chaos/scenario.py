@@ -1,74 +1,35 @@
 """A fault scenario: steady state -> inject -> observe -> roll back (always) -> recover.
 
 The rollback runs in a ``finally``, whatever happened during the observation: a failing
-probe, an exception, or a cancellation (SIGINT/SIGTERM to the audit).
+probe, an exception, or a cancellation (SIGINT/SIGTERM to the audit). Faults act on fault proxies
+(Toxiproxy) or on processes the harness started for the target (kill, stop, restart); a scenario
+with process faults only needs no fault proxy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness_harness.chaos.client import ToxiproxyClient
 from readiness_harness.chaos.exceptions import ChaosError, ToxiproxyUnreachable
-from readiness_harness.chaos.faults import Fault, Injector
-from readiness_harness.checks.chaos.background import Background, BackgroundLoad
-from readiness_harness.checks.chaos.probes import Probe, first_failures, holds, run_probes
+from readiness_harness.chaos.faults import Injector
+from readiness_harness.checks.chaos.background import Background
+from readiness_harness.checks.chaos.params import AlertProbe, ScenarioParams
+from readiness_harness.checks.chaos.probes import first_failures, holds, run_probes
+from readiness_harness.checks.shared.variables import generate
 from readiness_harness.contract.context import CheckContext
 from readiness_harness.contract.crossref import CrossrefContext, Finding
+from readiness_harness.contract.errors import TargetError
 from readiness_harness.contract.evidence import Observation, Timeline, TimelineEvent
 from readiness_harness.contract.registry import Phase, Registry
 from readiness_harness.contract.result import Result
 from readiness_harness.contract.status import Status
-
-
-class Recovery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    probes: list[Probe] = Field(default_factory=list, description="default: the steady-state probes")
-    within_s: float = Field(default=10.0, gt=0, le=600,
-                            description="the steady state must return within this many seconds after rollback")
-    interval_s: float = Field(default=0.25, gt=0, le=10, description="pause between recovery polls")
-
-
-class AlertProbe(BaseModel):
-    """An alert of the audit's Prometheus that must fire while the fault is active."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="the alert's name (alertname) in the audit's Prometheus")
-    within_s: float = Field(default=30.0, gt=0, le=600,
-                            description="it must fire within this many seconds of the injection")
-    pending_ok: bool = Field(default=False, description="a pending alert (inside its `for:`) counts as firing")
-
-
-class ScenarioParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    steady_state: list[Probe] = Field(min_length=1,
-                                      description="probes that must hold before the fault (and after, by default)")
-    faults: list[Fault] = Field(min_length=1,
-                                description="what to inject: toxics on named proxies, or proxies taken down")
-    settle_s: float = Field(default=0.2, ge=0, le=60, description="wait after injecting, before observing")
-    during: list[Probe] = Field(default_factory=list, description="probes that must hold while the fault is active")
-    alerts: list[AlertProbe] = Field(default_factory=list, description="alerts that must fire during the fault")
-    load: BackgroundLoad | None = Field(default=None, description="Locust load running through the fault")
-    hold_s: float = Field(default=0.0, ge=0, le=600, description="keep the fault at least this long")
-    recovery: Recovery = Field(default_factory=Recovery,
-                               description="how fast the steady state must return after rollback")
-
-    @model_validator(mode="after")
-    def _load_covers_the_fault(self) -> ScenarioParams:
-        if self.load is not None:
-            problem = self.load.coverage_problem(max(self.hold_s, self.settle_s))
-            if problem:
-                raise ValueError(problem)
-        return self
 
 
 @dataclass
@@ -78,6 +39,7 @@ class _Run:
     observations: list[Observation] = field(default_factory=list)
     evidence: list[Any] = field(default_factory=list)
     unmeasured: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
 
     def event(self, name: str, detail: str = "", ok: bool | None = None) -> None:
         self.events.append(TimelineEvent(t=round(time.monotonic() - self.started, 3), event=name, detail=detail, ok=ok))
@@ -92,36 +54,54 @@ class _Run:
 
 
 async def run_scenario(params: ScenarioParams, ctx: CheckContext) -> Result:
-    """Fault scenario: steady state, inject toxics or take a proxy down, observe, always roll back, time recovery."""
+    """Fault scenario: steady state, inject (toxic, proxy down, kill/stop/restart a process), roll back, recover."""
+    problem = _unknown_names(params, ctx)
+    if problem:
+        return Result.error(problem)
+    run = _Run(variables={name: generate(kind) for name, kind in params.vars.items()})
     proxy = ctx.target.proxy
-    if proxy is None:
-        missing = "the target has no fault proxies (add `proxies:` to the target file)"
-        return Result.error(ctx.target.proxy_error or missing)
-    unknown = sorted({f.proxy for f in params.faults} - set(proxy.names))
-    if unknown:
-        return Result.error(f"no fault proxy named {', '.join(unknown)}; the target has {', '.join(proxy.names)}")
-    run = _Run()
     try:
-        async with (ToxiproxyClient(proxy.url, timeout=5.0, names=proxy.server_names) as toxiproxy,
-                    ctx.client() as client):
-            await toxiproxy.version()
-            return await _run(params, ctx, run, toxiproxy, client, proxy.url)
+        async with contextlib.AsyncExitStack() as stack:
+            toxiproxy = None
+            if params.proxy_faults and proxy is not None:
+                toxiproxy = await stack.enter_async_context(
+                    ToxiproxyClient(proxy.url, timeout=5.0, names=proxy.server_names))
+                await toxiproxy.version()
+            client = await stack.enter_async_context(ctx.client(timeout_s=params.request_timeout_s))
+            return await _run(params, ctx, run, toxiproxy, client, proxy.url if proxy is not None else "")
     except ToxiproxyUnreachable as exc:
         return Result.error(f"the fault proxy API is unreachable: {exc}", _timeline(run, None))
 
 
+def _unknown_names(params: ScenarioParams, ctx: CheckContext) -> str:
+    """Why the scenario cannot run: a proxy or process the target does not have (empty when it can)."""
+    proxy = ctx.target.proxy
+    if params.proxy_faults:
+        if proxy is None:
+            return ctx.target.proxy_error or "the target has no fault proxies (add `proxies:` to the target file)"
+        unknown = sorted({str(f.proxy) for f in params.proxy_faults} - set(proxy.names))
+        if unknown:
+            return f"no fault proxy named {', '.join(unknown)}; the target has {', '.join(proxy.names)}"
+    processes = sorted(ctx.target.processes)
+    missing = sorted({str(f.process) for f in params.process_faults} - set(processes))
+    if missing:
+        known = ", ".join(processes) or "none (the harness did not start the target)"
+        return f"no process named {', '.join(missing)}; the target's processes: {known}"
+    return ""
+
+
 async def _run(
-    params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: ToxiproxyClient, client: httpx.AsyncClient,
-    server: str,
+    params: ScenarioParams, ctx: CheckContext, run: _Run, toxiproxy: ToxiproxyClient | None,
+    client: httpx.AsyncClient, server: str,
 ) -> Result:
-    if not run.observe("steady state", *await run_probes(client, params.steady_state, ctx)):
+    if not run.observe("steady state", *await run_probes(client, params.steady_state, ctx, run.variables)):
         return _result(run, "the steady state did not hold before the fault; nothing was injected", None)
     background = Background(params.load, ctx) if params.load else None
     try:
         if background is not None:
             await background.baseline()
             run.event("baseline load", f"{background.load.baseline_s:g} s of load before the fault")
-        injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}")
+        injector = Injector(toxiproxy, server, ctx.target.ledger, prefix=f"harness-{ctx.item_id}", target=ctx.target)
         during_ok, rollback_problems, span = await _fault(params, ctx, run, injector, client)
         recovered_after = await _recover(params, ctx, client, run)
         if background is not None:
@@ -148,22 +128,24 @@ async def _fault(
     try:
         for fault in params.faults:
             await injector.inject(fault)
-            run.event("inject", fault.describe())
+            run.event("inject", "; ".join([fault.describe(), *injector.notes]))
+            injector.notes.clear()
         await asyncio.sleep(params.settle_s)
-        during_ok = run.observe("during fault", *await run_probes(client, params.during, ctx)) \
+        during_ok = run.observe("during fault", *await run_probes(client, params.during, ctx, run.variables)) \
             if params.during else True
         during_ok = await _alerts(params.alerts, ctx, run) and during_ok
         remaining = params.hold_s - (time.time() - fault_started)
         if remaining > 0:
             await asyncio.sleep(remaining)
-    except ChaosError as exc:
+    except (ChaosError, TargetError) as exc:
         during_ok = False
         run.event("inject failed", str(exc), False)
     finally:
         rollback_problems = await asyncio.shield(injector.rollback())
         fault_ended = time.time()
         ctx.audit.record_window(f"fault:{ctx.item_id}", fault_started, fault_ended)
-        run.event("rollback", "; ".join(rollback_problems) or "every fault removed", not rollback_problems)
+        done = "; ".join(["every fault removed", *injector.notes])
+        run.event("rollback", "; ".join(rollback_problems) or done, not rollback_problems)
     return during_ok, rollback_problems, (fault_started, fault_ended)
 
 
@@ -194,7 +176,7 @@ async def _recover(params: ScenarioParams, ctx: CheckContext, client: httpx.Asyn
     attempts = 0
     while True:
         attempts += 1
-        observations, exchanges = await run_probes(client, probes, ctx)
+        observations, exchanges = await run_probes(client, probes, ctx, run.variables)
         elapsed = time.monotonic() - started
         recovered = holds(observations)
         if recovered or elapsed >= params.recovery.within_s:
@@ -247,9 +229,10 @@ def _result(run: _Run, problem: str, recovered: float | None) -> Result:
 
 
 def crossref(params: ScenarioParams, ctx: CrossrefContext) -> list[Finding]:
-    """Every fault names a fault proxy of the target; a background load's locustfile exists."""
+    """Every fault names a fault proxy or a process of the target; a background load's locustfile exists."""
     found = [finding for n, fault in enumerate(params.faults)
-             for finding in ctx.proxy_missing(fault.proxy, ("faults", n, "proxy"))]
+             for finding in (ctx.proxy_missing(fault.proxy, ("faults", n, "proxy")) if fault.proxy is not None
+                             else ctx.process_missing(str(fault.process), ("faults", n, "process")))]
     if params.load is not None:
         found += ctx.file_missing(params.load.spec.locustfile, ("load", "spec", "locustfile"), what="locustfile")
     return found

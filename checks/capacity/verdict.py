@@ -1,0 +1,76 @@
+"""From a finished search to a status: the capacity found, set against the claim.
+
+``required`` is the claim times the margin. In order:
+
+1. ``failed``: a rate at or below ``required`` broke the SLO, twice in a row, with the generator keeping
+   up and the host not saturated by other work (a failing step that low is always judged again).
+2. ``inconclusive``: the search ended on the generator's limit, on other work saturating the host, on a
+   step with no request, or on a found rate that would not hold its confirmation: the figure is only a
+   lower bound ("capacity >= X (generator-bound)"), whatever the claim.
+3. ``passed``: the found rate (confirmed by a final hold) is at least ``required``; the search ended on
+   the SLO (the bracket narrowed to the resolution), the ceiling, or ``max_duration_s``.
+4. ``inconclusive`` otherwise (time ran out below ``required``, the confirmation could not run).
+"""
+
+from __future__ import annotations
+
+from readiness_harness.checks.capacity.params import CapacityParams
+from readiness_harness.checks.capacity.session import Session
+from readiness_harness.checks.capacity.steps import StepResult, describe
+from readiness_harness.contract.status import Status
+
+LOWER_BOUND = {"generator": "generator-bound", "noise": "other work starved the service of CPU",
+               "unmeasured": "a step was not measured", "unstable": "the found rate would not hold",
+               "locust": "Locust ended early"}
+
+
+def decide(params: CapacityParams, session: Session) -> tuple[Status, str]:
+    search, stop = session.search, session.stop
+    required, bad, good = params.required, search.bad, search.good
+    claim = f"the claim {params.claim.describe()} x margin {params.margin:g} needs {required:g} req/s"
+    if bad is not None and bad <= required:
+        found = f"capacity {good:g} req/s" if good is not None else f"capacity below {bad:g} req/s"
+        return Status.FAILED, f"{found}: {claim}, and the SLO broke at {bad:g} req/s ({_miss_at(session, bad)})"
+    kind = stop.kind if stop is not None else "time"
+    if kind in LOWER_BOUND:
+        shown = f"capacity >= {good:g} req/s" if good is not None else "no rate held"
+        detail = f": {stop.detail}" if stop is not None and stop.detail else ""
+        return Status.INCONCLUSIVE, f"{shown} ({LOWER_BOUND[kind]}){detail}; {claim}"
+    confirmed = session.confirmed
+    if confirmed is not None and good is not None and good >= required:
+        return Status.PASSED, f"{_figure(params, session)}; {claim}"
+    if good is not None and good >= required:
+        return Status.INCONCLUSIVE, f"{good:g} req/s held but its confirmation could not run ({_why(session)}); {claim}"
+    shown = f"capacity >= {good:g} req/s" if good is not None else "no rate held"
+    return Status.INCONCLUSIVE, f"{shown} when the search stopped ({_why(session)}); {claim}"
+
+
+def _figure(params: CapacityParams, session: Session) -> str:
+    search, stop = session.search, session.stop
+    good, bad = search.good or 0.0, search.bad
+    shown = params.claim.in_users(good)
+    if stop is not None and stop.kind == "ceiling":
+        return f"capacity >= {shown} (the ceiling held)"
+    if bad is None:
+        return f"capacity >= {shown} (max_duration_s ended the search before the SLO broke)"
+    return f"capacity {shown} (the SLO held there and broke at {bad:g} req/s: {_miss_at(session, bad)})"
+
+
+def _why(session: Session) -> str:
+    stop = session.stop
+    return stop.detail or stop.kind if stop is not None else "no reason recorded"
+
+
+def _miss_at(session: Session, rate: float) -> str:
+    step = last_at(session.steps, rate, broke=True)
+    return step.reason if step is not None else "no step recorded"
+
+
+def last_at(steps: list[StepResult], rate: float, *, broke: bool = False) -> StepResult | None:
+    """The latest step asked at ``rate`` (the latest that broke, with ``broke``)."""
+    found = [s for s in steps if s.asked == rate and (s.broke or not broke)]
+    return found[-1] if found else None
+
+
+def summary_line(step: StepResult) -> str:
+    return f"{step.asked:g} req/s ({step.kind}): {describe(step)}"
