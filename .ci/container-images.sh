@@ -67,8 +67,11 @@ fi
 context=$STATE/context
 rm -rf "$context" && mkdir -p "$context"
 cp .ci/images/*-entrypoint "$context"/
-cp -r chaos "$context/chaos"
-find "$context/chaos" -name __pycache__ -prune -exec rm -rf {} +
+# the embedded server is standard library only; it imports itself as readiness_harness.chaos.server
+mkdir -p "$context/readiness_harness"
+: > "$context/readiness_harness/__init__.py"
+cp -r chaos "$context/readiness_harness/chaos"
+find "$context/readiness_harness" -name __pycache__ -prune -exec rm -rf {} +
 build() {  # build NAME CONTAINERFILE-BODY
   local image=localhost/harness-$1:$TAG
   printf 'FROM %s\n%s\n' "$BASE" "$2" > "$context/Containerfile.$1"
@@ -80,7 +83,7 @@ EXPOSE 5432
 ENTRYPOINT ["/usr/local/bin/postgres-entrypoint"]')
 redis_image=$(build redis 'EXPOSE 6379
 CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no"]')
-toxiproxy_image=$(build toxiproxy 'COPY chaos /opt/harness/chaos
+toxiproxy_image=$(build toxiproxy 'COPY readiness_harness /opt/harness/readiness_harness
 COPY toxiproxy-entrypoint /usr/local/bin/
 ENTRYPOINT ["/usr/local/bin/toxiproxy-entrypoint"]
 CMD ["-host=0.0.0.0"]')
