@@ -14,12 +14,8 @@ from typing import Any
 
 from readiness_harness.chaos.server.connection import Connection, Side
 from readiness_harness.chaos.server.errors import bad_body, internal, toxic_exists, toxic_not_found
+from readiness_harness.chaos.server.listener import Listener, bind
 from readiness_harness.chaos.server.toxics import Toxic
-
-#: Listen backlog of proxy listeners and of the control API, as Toxiproxy's (Go uses the
-#: kernel's somaxconn, 4096 on current Linux): a burst of connects is queued, not dropped
-#: into SYN retransmissions that would add a second of latency the service never caused.
-BACKLOG = 4096
 
 #: How long disable/delete waits for the proxied sockets to be closed before answering.
 CLOSE_WAIT_S = 1.0
@@ -72,7 +68,7 @@ class Proxy:
         self.upstream = upstream
         self.enabled = False
         self.toxics: dict[str, Toxic] = {}
-        self._server: asyncio.Server | None = None
+        self._listener: Listener | None = None
         self._connections: set[Connection] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -84,37 +80,28 @@ class Proxy:
         address = split_address(self.listen)
         if address is None:
             raise internal(listen_error(self.listen))
-        server = await self._bind(*address)
-        try:
-            await server.start_serving()
-        except BaseException:
-            server.close()  # cancelled between bind and serve: the listener must not leak
-            raise
-        self._server = server
-        bound = server.sockets[0].getsockname()
-        self.listen = join_address(bound[0], bound[1])
+        sockets = await self._bind(*address)
+        listener = Listener(sockets, lambda: Side(lambda side: self._accept(listener, side)))
+        self._listener = listener
+        self.listen = join_address(*listener.address)
         self.enabled = True
 
-    async def _bind(self, host: str, port: int) -> asyncio.Server:
-        loop = asyncio.get_running_loop()
+    async def _bind(self, host: str, port: int) -> list[socket.socket]:
         try:
-            return await loop.create_server(
-                lambda: Side(self._accept), host or "0.0.0.0", port,
-                reuse_address=True, backlog=BACKLOG, start_serving=False,
-            )  # fmt: skip
+            return await bind(host or "0.0.0.0", port)
         except socket.gaierror as exc:
             raise internal(f"listen tcp: lookup {host}: no such host") from exc
         except OSError as exc:
             reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             raise internal(f"listen tcp {self.listen}: bind: {reason}") from exc
-        except ValueError as exc:  # NUL byte, invalid IDNA label: the host cannot even be looked up
+        except (ValueError, UnicodeError) as exc:  # NUL byte, invalid IDNA label: the host cannot be looked up
             raise bad_body(f"listen address {self.listen!r}: {exc}") from exc
 
     def halt(self) -> list[Connection]:
         """Close the listener and abort every connection now; returns those connections."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         connections = list(self._connections)
         for connection in connections:
             connection.abort()
@@ -149,7 +136,11 @@ class Proxy:
         elif not enabled and self.enabled:
             await self.stop()
 
-    def _accept(self, side: Side) -> None:
+    def _accept(self, listener: Listener, side: Side) -> None:
+        if listener is not self._listener or not listener.is_open:  # disabled while it was being accepted
+            if side.transport is not None:
+                side.transport.abort()
+            return
         connection = Connection(
             side,
             upstream=split_address(self.upstream),

@@ -11,7 +11,8 @@ from types import TracebackType
 
 from readiness_harness.chaos.server.api import ControlApi
 from readiness_harness.chaos.server.http import serve_connection
-from readiness_harness.chaos.server.proxy import BACKLOG, join_address
+from readiness_harness.chaos.server.listener import BACKLOG
+from readiness_harness.chaos.server.proxy import join_address
 from readiness_harness.chaos.server.registry import ProxyRegistry
 
 
