@@ -34,6 +34,8 @@ The record: JSON lines, one per 100 ms bucket of request *completion* time (wall
 with the process's running users, asked rate, missed slots and CPU use, and per request name
 and method: count, failures, expected statuses, status codes, errors and a latency histogram
 (milliseconds rounded as Locust rounds them, so percentiles agree with Locust's definition).
+Requests begun in an earlier bucket than the one they completed in are kept apart, with ``s``, the
+bucket they began in: a window can then tell a request that overlapped it from one wholly inside it.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ class Recorder:
     def __init__(self, expected: frozenset[int], pacer: Pacer) -> None:
         self.expected = expected
         self.pacer = pacer
-        self.cells: dict[int, dict[tuple[str, str], list[Any]]] = {}
+        self.cells: dict[int, dict[tuple[str, str, int | None], list[Any]]] = {}
         self.next_b: int | None = None
         self.missed_at = 0
         self.iterations_at = 0
@@ -144,13 +146,15 @@ class Recorder:
 
     def on_request(self, request_type: str, name: str, response_time: float | None, response_length: int = 0,
                    response: Any = None, exception: Any = None, **_: Any) -> None:
-        index = int(time.time() * BUCKETS_PER_S)
+        now = time.time()
+        index = int(now * BUCKETS_PER_S)
         if self.next_b is None:
             self.next_b = index
         by_name = self.cells.get(index)
         if by_name is None:
             by_name = self.cells[index] = {}
-        key = (name, request_type)
+        began = int((now - response_time / 1000.0) * BUCKETS_PER_S) if response_time else index
+        key = (name, request_type, began if began < index else None)  # a request begun in an earlier bucket
         cell = by_name.get(key)
         if cell is None:
             cell = by_name[key] = [0, 0, 0.0, 0.0, {}, {}, {}, {}]  # n, fail, sum, max, exp, codes, errors, hist
@@ -215,10 +219,11 @@ class Recorder:
         return {"users": users, "rate": rate, "missed": missed, "iterations": iterations, "cpu": self.cpu()}
 
     @staticmethod
-    def _names(cells: dict[tuple[str, str], list[Any]]) -> list[dict[str, Any]]:
+    def _names(cells: dict[tuple[str, str, int | None], list[Any]]) -> list[dict[str, Any]]:
         return [{"name": name, "method": method, "n": c[0], "fail": c[1], "sum": round(c[2], 3),
-                 "max": round(c[3], 3), "exp": c[4], "codes": c[5], "errors": c[6], "hist": c[7]}
-                for (name, method), c in cells.items()]
+                 "max": round(c[3], 3), "exp": c[4], "codes": c[5], "errors": c[6], "hist": c[7],
+                 **({"s": began} if began is not None else {})}
+                for (name, method, began), c in cells.items()]
 
 
 class Plugin:

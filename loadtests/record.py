@@ -7,9 +7,10 @@ Every load-generating Locust process (the only one, each ``--processes`` child, 
 so it serves both a finished run and one still running (a fault scenario waiting for the load to
 flow, a rate step being judged).
 
-A span's edges are exact to one bucket: ``outer`` takes every bucket that overlaps the span
-(nothing that happened inside is lost), ``inner`` only the buckets wholly inside it (nothing
-from outside leaks in).
+A span's edges are exact to one bucket: ``outer`` takes every request whose life overlaps the
+buckets touching the span (nothing that happened inside is lost: a request begun inside and ended
+after counts too), ``inner`` only the requests begun and ended in buckets wholly inside it (nothing
+from outside leaks in: a request hung by a fault that ends after the rollback is not the recovery's).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class Bucket:
     """One bucket merged over every process: requests by name, and the generator's state."""
 
     index: int
-    names: dict[str, Cell] = field(default_factory=dict)
+    names: dict[str, Cell] = field(default_factory=dict)  # requests begun in this bucket or the one before
+    started: dict[int, dict[str, Cell]] = field(default_factory=dict)  # begun in bucket s, ended in this one
     users: int = 0
     rate: float | None = None
     missed: int = 0
@@ -94,7 +96,10 @@ class Bucket:
 
     def add_line(self, line: dict[str, Any]) -> None:
         for entry in line.get("names") or []:
-            self.names.setdefault(str(entry.get("name", "")), Cell()).add_entry(entry)
+            began = entry.get("s")
+            cells = self.names if began is None or int(began) >= self.index else \
+                self.started.setdefault(int(began), {})
+            cells.setdefault(str(entry.get("name", "")), Cell()).add_entry(entry)
         if line.get("users") is None:
             return  # a late line for a bucket already flushed: requests only
         self.processes += 1
@@ -107,9 +112,17 @@ class Bucket:
 
     def total(self) -> Cell:
         cell = Cell()
-        for entry in self.names.values():
+        for _, entry in self.cells():
             cell.merge(entry)
         return cell
+
+    def cells(self, begun_from: int | None = None) -> list[tuple[str, Cell]]:
+        """Every (name, cell) ended in this bucket; only those begun at ``begun_from`` or later when given."""
+        found = list(self.names.items())
+        for began, by_name in self.started.items():
+            if begun_from is None or began >= begun_from:
+                found += by_name.items()
+        return found
 
 
 @dataclass
@@ -143,6 +156,7 @@ class Record:
         self.folder = folder
         self.bucket_s = 0.1
         self.buckets: dict[int, Bucket] = {}
+        self.late: set[int] = set()  # buckets holding requests begun in an earlier bucket
         self.sources: dict[str, dict[str, Any]] = {}
         self._offsets: dict[Path, int] = {}
 
@@ -171,15 +185,18 @@ class Record:
                 self.bucket_s = float(line.get("bucket_s", self.bucket_s))
             elif "b" in line:
                 index = int(line["b"])
-                self.buckets.setdefault(index, Bucket(index)).add_line(line)
+                bucket = self.buckets.setdefault(index, Bucket(index))
+                bucket.add_line(line)
+                if bucket.started:
+                    self.late.add(index)
 
     @property
     def requests(self) -> int:
-        return sum(cell.requests for bucket in self.buckets.values() for cell in bucket.names.values())
+        return sum(cell.requests for bucket in self.buckets.values() for _, cell in bucket.cells())
 
     def first_request(self) -> float | None:
         """Start time of the first bucket holding a completed request."""
-        indices = [b.index for b in self.buckets.values() if any(c.requests for c in b.names.values())]
+        indices = [b.index for b in self.buckets.values() if any(c.requests for _, c in b.cells())]
         return min(indices) * self.bucket_s if indices else None
 
     def bounds(self) -> tuple[float, float] | None:
@@ -203,13 +220,19 @@ class Record:
         aggregate = Cell()
         rates: list[float] = []
         missed, cpu = 0, 0.0
+        ended = [(name, cell) for index in chosen if index in self.buckets
+                 for name, cell in self.buckets[index].cells(None if edges == "outer" else chosen.start)]
+        if edges == "outer":  # begun in the span, ended after it
+            ended += [(name, cell) for index in sorted(self.late) if index >= chosen.stop
+                      for began, by_name in self.buckets[index].started.items() if began < chosen.stop
+                      for name, cell in by_name.items()]
+        for name, cell in ended:
+            names.setdefault(name, Cell()).merge(cell)
+            aggregate.merge(cell)
         for index in chosen:
             bucket = self.buckets.get(index)
             if bucket is None:
                 continue
-            for name, cell in bucket.names.items():
-                names.setdefault(name, Cell()).merge(cell)
-                aggregate.merge(cell)
             if bucket.rate is not None:
                 rates.append(bucket.rate)
             missed += bucket.missed

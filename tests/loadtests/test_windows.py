@@ -125,3 +125,25 @@ def test_chart_shading_snaps_to_the_chart_points_around_what_the_window_counted(
     assert (baseline.start, baseline.end) == (1.2, 3.0)
     exact = _on_grid(window("outer", 103.0, 105.0), origin=100.0, step=0.1)
     assert (exact.start, exact.end) == (3.0, 5.0)
+
+
+def test_a_request_hung_by_the_fault_is_the_faults_not_the_recoverys(tmp_path: Path):
+    """Begun in the fault, ended after the rollback: counted in the fault window (outer: it overlapped
+    the fault), never in the recovery window (inner: only requests begun and ended inside it); one begun
+    in the baseline and failed by the injection is the fault's too, not the baseline's."""
+    record = Record(write_record(tmp_path)).refresh()
+    hung = entry("read", 1, fail=1, ms=2200, codes={"502": 1}, errors={"HTTP 502: hung": 1})
+    slow = entry("read", 1, fail=1, ms=150, codes={"502": 1}, errors={"HTTP 502: reset": 1})
+    (tmp_path / "record-local-h-9.jsonl").write_text(
+        json.dumps({"b": B0 + 172, "users": 0, "names": [{**hung, "s": B0 + 150}]}) + "\n"
+        + json.dumps({"b": B0 + 101, "users": 0, "names": [{**slow, "s": B0 + 99}]}) + "\n")
+    record.refresh()
+    fault_start, fault_end = T0 + 10.03, T0 + 15.02
+    fault = record.span(fault_start, fault_end, "outer")
+    recovery = record.span(fault_end, T0 + 20.0, "inner")
+    baseline = record.span(T0 + 5.0, fault_start, "inner")
+    assert fault.aggregate.errors["HTTP 502: hung"] == 1 and fault.aggregate.failures == 53
+    assert "HTTP 502: hung" not in recovery.aggregate.errors and recovery.aggregate.requests == 49 * 10 + 24
+    assert "HTTP 502: reset" in fault.aggregate.errors and baseline.aggregate.failures == 0
+    assert record.buckets[B0 + 172].total().failures == 2  # the chart still plots it where it ended
+    assert record.requests == 2051 + 2
