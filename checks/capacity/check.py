@@ -39,7 +39,8 @@ async def run_capacity(params: CapacityParams, ctx: CheckContext) -> Result:
     bisects between the last rate that held and the first that broke, asking the claim's rate directly
     when it lies between them, and confirms the rate found with a longer hold. Each step is judged from
     the request record after a warm-up. The generator reaching its limit first, or other work saturating
-    the host, makes the figure a lower bound and the item ``inconclusive``, never ``passed`` or ``failed``.
+    the host, makes the figure a lower bound and the item ``inconclusive``, never ``failed``; it is ``passed``
+    only when the rate that held is at least the claim's and holds again for ``confirm_s``.
     """
     if ctx.timeout_s < params.max_duration_s + 5:
         return Result.error(f"the item's timeout ({ctx.timeout_s:g} s) is shorter than max_duration_s "

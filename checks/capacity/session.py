@@ -81,6 +81,20 @@ class Session:
             step = await self._judged(rate, kind)
             if step is not None:
                 self._count(step)
+        await self._confirm_lower_bound()
+
+    async def _confirm_lower_bound(self) -> None:
+        """A search cut short by the generator or by other work still decides a claim at or below the rate
+        that held: that rate is held once more, for the confirmation's length, and it is then the claim's
+        evidence (the capacity above it stays unknown)."""
+        good = self.search.good
+        if self.stop is None or self.stop.kind not in ("generator", "noise") or self.confirmed is not None:
+            return
+        if good is None or good < self.params.required:
+            return
+        step = await self._step(good, "confirm", hold_s=self.params.confirm_s)
+        if step is not None and step.held:
+            self.confirmed = step
 
     async def _judged(self, rate: float, kind: Kind) -> StepResult | None:
         """A step, judged again while undecided: a failure at or below the claimed rate counts once two

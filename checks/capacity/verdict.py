@@ -4,12 +4,15 @@
 
 1. ``failed``: a rate at or below ``required`` broke the SLO, twice in a row, with the generator keeping
    up and the host not saturated by other work (a failing step that low is always judged again).
-2. ``inconclusive``: the search ended on the generator's limit, on other work saturating the host, on a
-   step with no request, or on a found rate that would not hold its confirmation: the figure is only a
-   lower bound ("capacity >= X (generator-bound)"), whatever the claim.
-3. ``passed``: the found rate (confirmed by a final hold) is at least ``required``; the search ended on
+2. ``passed`` when the search ended on the generator's limit or on other work, but the highest rate that
+   held is at least ``required`` and held again for the confirmation's length: the claim is met, the
+   capacity above it unknown ("capacity >= X, held again ... (generator-bound above it)").
+3. ``inconclusive`` otherwise when the search ended on the generator's limit, on other work saturating the
+   host, on a step with no request, or on a found rate that would not hold its confirmation: the figure
+   is only a lower bound ("capacity >= X (generator-bound)").
+4. ``passed``: the found rate (confirmed by a final hold) is at least ``required``; the search ended on
    the SLO (the bracket narrowed to the resolution), the ceiling, or ``max_duration_s``.
-4. ``inconclusive`` otherwise (time ran out below ``required``, the confirmation could not run).
+5. ``inconclusive`` otherwise (time ran out below ``required``, the confirmation could not run).
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ def decide(params: CapacityParams, session: Session) -> tuple[Status, str]:
         found = f"capacity {good:g} req/s" if good is not None else f"capacity below {bad:g} req/s"
         return Status.FAILED, f"{found}: {claim}, and the SLO broke at {bad:g} req/s ({_miss_at(session, bad)})"
     kind = stop.kind if stop is not None else "time"
+    if kind in ("generator", "noise") and session.confirmed is not None and good is not None and good >= required:
+        return Status.PASSED, (f"capacity >= {params.claim.in_users(good)}, held again for "
+                               f"{params.confirm_s:g} s ({LOWER_BOUND[kind]} above it: {_why(session)}); "
+                               f"{claim}")
     if kind in LOWER_BOUND:
         shown = f"capacity >= {good:g} req/s" if good is not None else "no rate held"
         detail = f": {stop.detail}" if stop is not None and stop.detail else ""
