@@ -50,12 +50,12 @@ def write_yaml(tmp_path: Path):
     return write
 
 
-@pytest.fixture
-def static_target(write_yaml) -> Path:
-    """A target that serves a folder with Python's http.server (no project code involved)."""
-    www = write_yaml("www/index.html", "<h1>ok</h1>\n").parent
-    (www / "health").write_text("ok\n")
-    return write_yaml("target.yaml", f"""
+def static_site(base: Path, www: Path) -> Path:
+    """``base/target.yaml``: a target serving ``www`` with Python's http.server (no project code involved);
+    ``www/health`` is its readiness URL."""
+    (www / "health").write_text("ok\n", encoding="utf-8")
+    target = base / "target.yaml"
+    target.write_text(textwrap.dedent(f"""\
         name: static
         base_url: "http://127.0.0.1:{{port.web}}"
         processes:
@@ -64,4 +64,12 @@ def static_target(write_yaml) -> Path:
                       "--directory", "{www}", "{{port.web}}"]
             ready: {{url: "{{base_url}}/health", timeout_s: 15}}
             stop: {{grace_s: 2}}
-        """)
+        """), encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def static_target(write_yaml, tmp_path: Path) -> Path:
+    """A target that serves a folder with Python's http.server (no project code involved)."""
+    www = write_yaml("www/index.html", "<h1>ok</h1>\n").parent
+    return static_site(tmp_path, www)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from readiness_harness.contract.errors import ChecklistError
 from readiness_harness.contract.status import Status
 from readiness_harness.loader import load_checklist
 from tests.authoring.support import checklist_with
+from tests.conftest import static_site
 
 DOC = {"tables": [{"name": "users", "rows": 3}, {"name": "orders", "rows": 9}], "counts": {"404": 2},
        "labels": {"app.kubernetes.io/name": "shop"}}
@@ -64,16 +64,7 @@ def json_site(write_yaml, tmp_path) -> Path:
     (www / "tables.json").write_text(json.dumps(DOC))
     (www / "metrics").write_text(EXPOSITION)
     (www / "health").write_text("ok\n")
-    return write_yaml("target.yaml", f"""
-        name: static
-        base_url: "http://127.0.0.1:{{port.web}}"
-        processes:
-          - name: web
-            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}",
-                      "{{port.web}}"]
-            ready: {{url: "{{base_url}}/health", timeout_s: 15}}
-            stop: {{grace_s: 2}}
-        """)
+    return static_site(tmp_path, www)
 
 
 EXPOSITION = """# HELP prometheus_http_requests_total Counter of HTTP requests.

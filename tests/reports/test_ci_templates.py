@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import static_site
 from tests.core.test_packaging import _source_copy
 from tests.reports.test_sarif import validate_sarif
 
@@ -42,14 +43,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     www = base / "www"
     www.mkdir()
     (www / "health").write_text("ok\n", encoding="utf-8")
-    (base / "target.yaml").write_text(textwrap.dedent(f"""\
-        name: static
-        base_url: "http://127.0.0.1:{{port.web}}"
-        processes:
-          - name: web
-            command: ["python", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}", "{{port.web}}"]
-            ready: {{url: "{{base_url}}/health", timeout_s: 15}}
-        """), encoding="utf-8")
+    static_site(base, www)
     (base / "checklist.yaml").write_text(textwrap.dedent("""\
         checklist: {id: ci, title: CI template audit, target: target.yaml}
         sections:

@@ -9,7 +9,6 @@ against the reference service with its authentication switched off.
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ from jsonschema import FormatChecker
 from readiness_harness.cli import main
 from readiness_harness.contract.status import Status
 from readiness_harness.reports.sarif import SARIF_NAME
+from tests.conftest import static_site
 from tests.observability.support import audit, write_checklist
 
 AWS_KEY = "AKIA" + "QYLPMN3TUV7WX2ZA"  # built here so the repository itself holds no key-shaped string
@@ -43,15 +43,7 @@ def static_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (www / "health").write_text("ok\n", encoding="utf-8")
     (leaky / "settings.ini").write_text(f"[aws]\nregion = eu-west-1\naws_access_key_id = {AWS_KEY}\n", encoding="utf-8")
     (clean / "settings.ini").write_text("[aws]\nregion = eu-west-1\n", encoding="utf-8")
-    (base / "target.yaml").write_text(textwrap.dedent(f"""\
-        name: static
-        base_url: "http://127.0.0.1:{{port.web}}"
-        processes:
-          - name: web
-            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}",
-                      "{{port.web}}"]
-            ready: {{url: "{{base_url}}/health", timeout_s: 15}}
-        """), encoding="utf-8")
+    static_site(base, www)
     (base / "checklist.yaml").write_text(textwrap.dedent("""\
         checklist: {id: sarif, title: SARIF, target: target.yaml}
         sections:

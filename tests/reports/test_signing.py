@@ -11,7 +11,6 @@ import hashlib
 import json
 import shutil
 import stat
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from readiness_harness.cli import main
 from readiness_harness.manifest import MANIFEST_NAME, SECTIONLESS, TEST_RESULT_TYPE, report_digest
 from readiness_harness.reports.signoff import split
 from readiness_harness.signing import PAYLOAD_TYPE, load_private_key, pae
+from tests.conftest import static_site
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +29,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
     www = base / "www"
     www.mkdir()
     (www / "health").write_text("ok\n", encoding="utf-8")
-    (base / "target.yaml").write_text(textwrap.dedent(f"""\
-        name: static
-        base_url: "http://127.0.0.1:{{port.web}}"
-        processes:
-          - name: web
-            command: ["{sys.executable}", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "{www}",
-                      "{{port.web}}"]
-            ready: {{url: "{{base_url}}/health", timeout_s: 15}}
-            stop: {{grace_s: 2}}
-        """), encoding="utf-8")
+    static_site(base, www)
     (base / "checklist.yaml").write_text(textwrap.dedent("""\
         checklist: {id: signed, title: Signed run, target: target.yaml, attestations: attestations.yaml,
                     signoff: {roles: [SRE lead, Security reviewer]}}
