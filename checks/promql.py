@@ -24,6 +24,7 @@ from readiness_harness.contract.evidence import Observation, Table, TimeSeries, 
 from readiness_harness.contract.record import ItemResult
 from readiness_harness.contract.registry import Capability, Phase, Registry
 from readiness_harness.contract.result import Result
+from readiness_harness.contract.status import Status
 
 WINDOW_TOKEN = "{window}"
 
@@ -58,6 +59,9 @@ class PromqlParams(BaseModel):
         if WINDOW_TOKEN in self.query and self.window is None:
             raise ValueError("the query uses {window} but no window is named")
         return self
+
+
+UNTRUSTED = "not compared: the other item's measurement cannot be trusted"
 
 
 def finished_result(ctx: CheckContext, item_id: str) -> ItemResult | None:
@@ -143,7 +147,11 @@ def _judge(params: PromqlParams, ctx: CheckContext, query: str, samples: list[tu
         observations.append(_compare(params.compare_to, ctx, samples))
     measurements = {"value": samples[0][1]} if len(samples) == 1 and math.isfinite(samples[0][1]) else {}
     shown = ", ".join(f"{value:g}" for _, value in samples[:5])
-    return Result.from_observations(observations, *evidence, ok_message=f"{query} = {shown}", **measurements)
+    result = Result.from_observations(observations, *evidence, ok_message=f"{query} = {shown}", **measurements)
+    untrusted = [o for o in observations if o.ok is None and str(o.observed).startswith(UNTRUSTED)]
+    if result.status == Status.PASSED and untrusted:
+        return result.model_copy(update={"status": Status.INCONCLUSIVE, "message": str(untrusted[0].observed)})
+    return result
 
 
 def _bounds(params: PromqlParams, name: str, value: float) -> Observation:
@@ -171,6 +179,9 @@ def _compare(compare: CompareTo, ctx: CheckContext, samples: list[tuple[str, flo
         return Observation(label=label, observed=f"no such measurement ({have})", expected=expected, ok=False)
     if len(samples) != 1:
         return Observation(label=label, observed=f"{len(samples)} series", expected="one series", ok=False)
+    if other.status in (Status.INCONCLUSIVE, Status.ERROR):  # its figure is not evidence: nothing to agree with
+        return Observation(label=label, observed=f"{UNTRUSTED}: {compare.item} is {other.status.value} "
+                                                 f"({other.message[:200]})", expected=expected, ok=None)
     reference, value = other.measurements[compare.measurement], samples[0][1]
     gap = abs(value - reference)
     off = gap / abs(reference) * 100 if reference else (0.0 if value == 0 else math.inf)

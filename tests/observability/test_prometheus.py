@@ -73,6 +73,12 @@ async def _scenario(tmp_path: Path) -> None:
                 item="smoke", measurement="requests", tolerance_pct=1)})
             far_result = await run_promql(far.model_copy(update={"query": query + " * 10"}), ctx)
             assert far_result.status == Status.FAILED and "apart" in far_result.message
+            env.results["smoke"] = _load_item("smoke", requests=30.0).model_copy(
+                update={"status": Status.INCONCLUSIVE, "message": "other work saturated the host"})
+            untrusted = await run_promql(far.model_copy(update={"query": query + " * 10"}), ctx)
+            assert untrusted.status == Status.INCONCLUSIVE, untrusted.message  # never failed against a bad figure
+            assert "cannot be trusted" in untrusted.message and "other work saturated" in untrusted.message
+            env.results["smoke"] = _load_item("smoke", requests=30.0)
             missing = await run_promql(PromqlParams(query="up", window="load:nothing", min=1), ctx)
             assert missing.status == Status.ERROR and "load:smoke" in missing.message
             rules = tmp_path / "always.yml"
