@@ -6,7 +6,7 @@
    up and the host not saturated by other work (a failing step that low is always judged again).
 2. ``passed`` when the search ended on the generator's limit or on other work, but the highest rate that
    held is at least ``required`` and held again for the confirmation's length: the claim is met, the
-   capacity above it unknown ("capacity >= X, held again ... (generator-bound above it)").
+   capacity above it unknown ("capacity >= X vs the claim's Y: held again ... (generator-bound above it)").
 3. ``inconclusive`` otherwise when the search ended on the generator's limit, on other work saturating the
    host, on a step with no request, or on a found rate that would not hold its confirmation: the figure
    is only a lower bound ("capacity >= X (generator-bound)").
@@ -28,39 +28,39 @@ LOWER_BOUND = {"generator": "generator-bound", "noise": "other work starved the 
 
 
 def decide(params: CapacityParams, session: Session) -> tuple[Status, str]:
+    """The status, and a message that opens with the measured figure against the claimed one."""
     search, stop = session.search, session.stop
     required, bad, good = params.required, search.bad, search.good
-    claim = f"the claim {params.claim.describe()} x margin {params.margin:g} needs {required:g} req/s"
+    margin = f" x margin {params.margin:g} = {required:g} req/s" if params.margin != 1 else ""
+    claim = f"vs the claim's {params.claim.describe()}{margin}"
     if bad is not None and bad <= required:
         found = f"capacity {good:g} req/s" if good is not None else f"capacity below {bad:g} req/s"
-        return Status.FAILED, f"{found}: {claim}, and the SLO broke at {bad:g} req/s ({_miss_at(session, bad)})"
+        return Status.FAILED, f"{found} {claim}: the SLO broke at {bad:g} req/s ({_miss_at(session, bad)})"
     kind = stop.kind if stop is not None else "time"
     if kind in ("generator", "noise") and session.confirmed is not None and good is not None and good >= required:
-        return Status.PASSED, (f"capacity >= {params.claim.in_users(good)}, held again for "
-                               f"{params.confirm_s:g} s ({LOWER_BOUND[kind]} above it: {_why(session)}); "
-                               f"{claim}")
-    if kind in LOWER_BOUND:
-        shown = f"capacity >= {good:g} req/s" if good is not None else "no rate held"
-        detail = f": {stop.detail}" if stop is not None and stop.detail else ""
-        return Status.INCONCLUSIVE, f"{shown} ({LOWER_BOUND[kind]}){detail}; {claim}"
-    confirmed = session.confirmed
-    if confirmed is not None and good is not None and good >= required:
-        return Status.PASSED, f"{_figure(params, session)}; {claim}"
-    if good is not None and good >= required:
-        return Status.INCONCLUSIVE, f"{good:g} req/s held but its confirmation could not run ({_why(session)}); {claim}"
+        return Status.PASSED, (f"capacity >= {params.claim.in_users(good)} {claim}: held again for "
+                               f"{params.confirm_s:g} s ({LOWER_BOUND[kind]} above it: {_why(session)})")
     shown = f"capacity >= {good:g} req/s" if good is not None else "no rate held"
-    return Status.INCONCLUSIVE, f"{shown} when the search stopped ({_why(session)}); {claim}"
+    if kind in LOWER_BOUND:
+        detail = f": {stop.detail}" if stop is not None and stop.detail else ""
+        return Status.INCONCLUSIVE, f"{shown} {claim} ({LOWER_BOUND[kind]}){detail}"
+    if session.confirmed is not None and good is not None and good >= required:
+        figure, detail = _figure(params, session)
+        return Status.PASSED, f"{figure} {claim} ({detail})"
+    if good is not None and good >= required:
+        return Status.INCONCLUSIVE, f"{good:g} req/s held {claim}, but its confirmation could not run ({_why(session)})"
+    return Status.INCONCLUSIVE, f"{shown} {claim} when the search stopped ({_why(session)})"
 
 
-def _figure(params: CapacityParams, session: Session) -> str:
+def _figure(params: CapacityParams, session: Session) -> tuple[str, str]:
     search, stop = session.search, session.stop
     good, bad = search.good or 0.0, search.bad
     shown = params.claim.in_users(good)
     if stop is not None and stop.kind == "ceiling":
-        return f"capacity >= {shown} (the ceiling held)"
+        return f"capacity >= {shown}", "the ceiling held"
     if bad is None:
-        return f"capacity >= {shown} (max_duration_s ended the search before the SLO broke)"
-    return f"capacity {shown} (the SLO held there and broke at {bad:g} req/s: {_miss_at(session, bad)})"
+        return f"capacity >= {shown}", "max_duration_s ended the search before the SLO broke"
+    return f"capacity {shown}", f"the SLO held there and broke at {bad:g} req/s: {_miss_at(session, bad)}"
 
 
 def _why(session: Session) -> str:

@@ -26,7 +26,7 @@ def test_capacity_collapse_fails_the_capacity_item(tmp_path):
     if item.status == Status.INCONCLUSIVE and "starved" in item.message:
         pytest.skip(f"other work saturated this machine, so no failure can be proven: {item.message}")
     assert item.status == Status.FAILED, item.message
-    assert "needs 400 req/s" in item.message and "the SLO broke at" in item.message
+    assert "vs the claim's 400 req/s" in item.message and "the SLO broke at" in item.message
     assert 200 <= item.measurements["capacity_rps"] < 320, item.measurements  # the throttle admits 250 reads/s
     assert item.measurements["first_miss_rps"] <= 400
     rate_chart, load_chart = _charts(item)
