@@ -64,5 +64,6 @@ def test_a_generator_slower_than_the_service_is_inconclusive_never_passed(tmp_pa
     options = AuditOptions(checklist=checklist, out_dir=tmp_path / "out")
     item = asyncio.run(run_audit(options, default_registry())).record.items[0]
     assert item.status == Status.INCONCLUSIVE, item.message
-    assert "generator-bound" in item.message and "capacity >=" in item.message
+    assert "generator-bound" in item.message  # a lower bound, or none at all when even the first step starved it
+    assert "capacity >=" in item.message or "no rate held" in item.message, item.message
     assert not lingering(tmp_path), "Locust left running"

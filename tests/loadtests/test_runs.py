@@ -247,7 +247,8 @@ def test_a_running_load_reports_its_progress_every_second(app_url: str, tmp_path
                                     "user_classes": ["FastUser"]})
     ctx = dataclasses.replace(make_ctx(tmp_path, app_url), on_progress=lambda fields: reports.append(dict(fields)))
     outcome = asyncio.run(run_load(spec, ctx))
-    assert outcome.status == Status.PASSED, outcome.message
+    # progress is reported whatever the verdict; a generator starved by other work makes it inconclusive
+    assert outcome.status in (Status.PASSED, Status.INCONCLUSIVE), outcome.message
     assert len(reports) >= 3
     assert all(r["planned_s"] == 4 and {"elapsed_s", "rps", "requests", "errors"} <= set(r) for r in reports)
     assert reports[-1]["requests"] > 0 and any(r["rps"] > 0 for r in reports)
