@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,16 +61,32 @@ def test_children_are_counted_with_their_parent_when_asked(holder):
     assert with_children.pids == 2 and with_children.threads > alone.threads and with_children.rss_mb > alone.rss_mb
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, read here independently of the sampler."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.mark.parametrize("holder", ["busy"], indirect=True)
 def test_cpu_is_the_difference_of_two_readings(holder):
-    sampler = TreeSampler(Series("holder"), children=True)
+    """The CPU percentages, times their intervals, add up to the CPU time the process used meanwhile
+    (however little a shared machine gave it), read independently around the samples."""
+    sampler = TreeSampler(Series("holder"), children=False)  # its child may still be starting: not counted here
     origin = time.time()
-    for _ in range(3):
-        sampler.sample(holder.pid, time.time(), origin)
-        time.sleep(0.5)
-    cpu = [v for v in sampler.series.values["cpu_pct"] if v is not None]
-    assert sampler.series.values["cpu_pct"][0] is None and len(cpu) == 2
-    assert all(20 <= v <= 110 for v in cpu), cpu  # one busy thread: near a full core, less on a shared machine
+    before = _cpu_seconds(holder.pid)
+    stamps = []
+    for index in range(3):
+        stamps.append(time.time())
+        sampler.sample(holder.pid, stamps[-1], origin)
+        if index < 2:
+            time.sleep(0.5)
+    after = _cpu_seconds(holder.pid)
+    values = sampler.series.values["cpu_pct"]
+    assert values[0] is None and all(v is not None for v in values[1:]), values
+    sampled = sum(v / 100 * (b - a) for v, a, b in zip(values[1:], stamps[:-1], stamps[1:], strict=True))
+    assert 0 < sampled <= after - before + 0.03, (sampled, after - before)  # a tick of rounding each side
+    assert sampled >= after - before - 0.1, (sampled, after - before)  # only the moments around the samples differ
+    assert all(v <= 110 for v in values[1:]), values  # one busy thread: at most a core
 
 
 def test_a_process_that_is_gone_reads_as_nothing():
