@@ -84,17 +84,21 @@ class Session:
         await self._confirm_lower_bound()
 
     async def _confirm_lower_bound(self) -> None:
-        """A search cut short by the generator or by other work still decides a claim at or below the rate
-        that held: that rate is held once more, for the confirmation's length, and it is then the claim's
-        evidence (the capacity above it stays unknown)."""
-        good = self.search.good
-        if self.stop is None or self.stop.kind not in ("generator", "noise") or self.confirmed is not None:
+        """A search cut short (by the generator, by other work, or by ``max_duration_s`` before the knee was
+        confirmed) still decides a claim at or below the highest rate that held: that rate is held once more,
+        for the confirmation's length (every step keeps the time for it), and it is then the claim's evidence;
+        the capacity above it stays unknown."""
+        good, stop = self.search.good, self.stop
+        if stop is None or stop.kind not in ("generator", "noise", "time") or self.confirmed is not None:
             return
         if good is None or good < self.params.required:
             return
         step = await self._step(good, "confirm", hold_s=self.params.confirm_s)
         if step is not None and step.held:
             self.confirmed = step
+            self.stop = stop  # why the search ended, not the confirmation
+        elif step is not None:
+            self.stop = Stop(stop.kind, f"{stop.detail}; {good:g} req/s did not hold again ({step.reason})")
 
     async def _judged(self, rate: float, kind: Kind) -> StepResult | None:
         """A step, judged again while undecided: a failure at or below the claimed rate counts once two

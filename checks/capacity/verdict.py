@@ -48,7 +48,7 @@ def decide(params: CapacityParams, session: Session) -> tuple[Status, str]:
         figure, detail = _figure(params, session)
         return Status.PASSED, f"{figure} {claim} ({detail})"
     if good is not None and good >= required:
-        return Status.INCONCLUSIVE, f"{good:g} req/s held {claim}, but its confirmation could not run ({_why(session)})"
+        return Status.INCONCLUSIVE, f"{good:g} req/s held {claim}, but was not confirmed ({_why(session)})"
     return Status.INCONCLUSIVE, f"{shown} {claim} when the search stopped ({_why(session)})"
 
 
@@ -58,6 +58,10 @@ def _figure(params: CapacityParams, session: Session) -> tuple[str, str]:
     shown = params.claim.in_users(good)
     if stop is not None and stop.kind == "ceiling":
         return f"capacity >= {shown}", "the ceiling held"
+    if stop is not None and stop.kind == "time" and bad is not None:
+        return f"capacity >= {shown}", (f"held again for {params.confirm_s:g} s; max_duration_s ended the search "
+                                        f"before it narrowed below {bad:g} req/s, where the SLO broke: "
+                                        f"{_miss_at(session, bad)}")
     if bad is None:
         return f"capacity >= {shown}", "max_duration_s ended the search before the SLO broke"
     return f"capacity {shown}", f"the SLO held there and broke at {bad:g} req/s: {_miss_at(session, bad)}"

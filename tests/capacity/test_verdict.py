@@ -55,3 +55,14 @@ def test_without_the_second_hold_or_below_the_claim_it_stays_a_lower_bound():
     for finished in (unconfirmed, below):
         status, message = decide(PARAMS, finished)  # type: ignore[arg-type]
         assert status == Status.INCONCLUSIVE and "generator-bound" in message, message
+
+
+def test_a_search_out_of_time_passes_the_claim_only_on_a_confirmed_rate():
+    out_of_time = Stop("time", "max_duration_s 60 s left no time for a step at 688 req/s and the confirmation")
+    confirmed = Finished(searched([250, 400, 640], [736]), out_of_time, confirmed=CONFIRMED)
+    status, message = decide(PARAMS, confirmed)  # type: ignore[arg-type]
+    assert status == Status.PASSED and message.startswith("capacity >= 640 req/s vs the claim's 400 req/s"), message
+    assert "ended the search before it narrowed below 736 req/s" in message
+    unconfirmed = Finished(searched([250, 400, 640], [736]), out_of_time)
+    status, message = decide(PARAMS, unconfirmed)  # type: ignore[arg-type]
+    assert status == Status.INCONCLUSIVE and "was not confirmed" in message, message
