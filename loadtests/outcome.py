@@ -38,6 +38,9 @@ from readiness_harness.loadtests.thresholds import LATENCY, Verdict, check_all, 
 from readiness_harness.loadtests.windows import WindowAsk, WindowResult, evaluate_window
 
 RATE_TOLERANCE = 0.05
+#: Measurement set to 1 when other work saturated the host during the window: the load's latency figures
+#: then include the generator's own waiting for a CPU, and another item comparing with them cannot trust them.
+SATURATED = "host_saturated_by_others"
 GENERATOR_CPU_LIMIT = 0.9  # of one core: a Locust process is single-threaded
 
 
@@ -87,6 +90,7 @@ class LoadOutcome:
             out[f"expected_{status}"] = float(count)
         if self.noise is not None and self.noise.samples:
             out["host_cpu_other_cores"] = round(self.noise.other, 2)
+            out[SATURATED] = 1.0 if self.noise.saturated_by_others else 0.0
         return out
 
     def evidence(self) -> list[Any]:

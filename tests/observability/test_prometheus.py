@@ -78,6 +78,10 @@ async def _scenario(tmp_path: Path) -> None:
             untrusted = await run_promql(far.model_copy(update={"query": query + " * 10"}), ctx)
             assert untrusted.status == Status.INCONCLUSIVE, untrusted.message  # never failed against a bad figure
             assert "cannot be trusted" in untrusted.message and "other work saturated" in untrusted.message
+            env.results["smoke"] = _load_item("smoke", requests=30.0, host_saturated_by_others=1.0,
+                                              host_cpu_other_cores=1.5)
+            contended = await run_promql(far.model_copy(update={"query": query + " * 10"}), ctx)
+            assert contended.status == Status.INCONCLUSIVE and "other work saturated" in contended.message
             env.results["smoke"] = _load_item("smoke", requests=30.0)
             missing = await run_promql(PromqlParams(query="up", window="load:nothing", min=1), ctx)
             assert missing.status == Status.ERROR and "load:smoke" in missing.message
