@@ -65,7 +65,8 @@ def judge_series(series: Series, name: str, limit: float | None, *, warmup_s: fl
         observed = "not measured after the warm-up" if mean is None else f"mean {mean:.1f}%, peak {peak:.0f}%"
         return SeriesVerdict(series.name, name, limit, peak, mean, last, None, cpu_ok, observed,
                              _expected(name, limit, horizon_h))
-    parts = [f"peak {_fmt(peak, name)} {unit}"]
+    bound = f" (limit {limit:g} {unit})" if limit is not None else ""  # the claim beside the figure
+    parts = [f"peak {_fmt(peak, name)} {unit}{bound}"]
     ok: bool | None = None if limit is None else peak <= limit
     if trend is None:
         parts.append("too few samples after the warm-up for a trend")
