@@ -101,14 +101,21 @@ def test_target_that_never_gets_ready_exits_3_and_cleans_up(write_yaml, tmp_path
 
 def test_sigint_during_a_check_stops_processes_and_writes_a_partial_report(write_yaml, tmp_path):
     marker = f"silent-{tmp_path.name}"
-    silent = ("import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])));"
-              " s.listen(); conns = [s.accept() for _ in range(100)]; time.sleep(60)")
+    # Accepts on the api port and never answers; ready (a plain HTTP server on a second port) only once the
+    # api port listens, so the check always finds a connection that hangs, however slowly Python starts.
+    silent = ("import http.server, socket, sys, threading, time; s = socket.socket();"
+              " s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen();"
+              " h = http.server.HTTPServer(('127.0.0.1', int(sys.argv[2])), http.server.SimpleHTTPRequestHandler);"
+              " threading.Thread(target=h.serve_forever, daemon=True).start();"
+              " conns = [s.accept() for _ in range(100)]; time.sleep(60)")
     target = write_yaml("t.yaml", f"""
         name: silent
         base_url: "http://127.0.0.1:{{port.api}}"
         processes:
           - name: silent
-            command: ["{sys.executable}", "-c", "{silent}", "{{port.api}}", "{marker}"]
+            command: ["{sys.executable}", "-c", "{silent}", "{{port.api}}", "{{port.ready}}", "{marker}"]
+            cwd: "{tmp_path}"
+            ready: {{url: "http://127.0.0.1:{{port.ready}}/", timeout_s: 30}}
             stop: {{grace_s: 1}}
         """)
     checklist = write_yaml("c.yaml", f"""
