@@ -18,6 +18,10 @@ from readiness_harness.sensitivity import Matrix
 from tests.conftest import tool_missing
 from tests.seeds.support import SEEDS, STEMS
 
+# dozens of audits of the reference service (no external tool): they run in `make test`, not again in
+# `make test-bare`
+pytestmark = pytest.mark.slow
+
 FUNCTIONAL = {Phase.FUNCTIONAL}
 TOOLS = {"alert_rules": "promtool"}  # as in tests/core/test_sensitivity.py
 
