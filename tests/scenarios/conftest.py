@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import REFERENCE_TARGET
+from tests.core import lifecycle
 
 KEY = {"X-API-Key": "{secret.pro_key}"}
 PORTFOLIO = "/v1/wallets/ethereum/0x00000000219ab540356cbb839cbe05303d7705fa/portfolio"
@@ -73,9 +73,4 @@ def results(out: Path) -> dict:
 
 
 def wait_for(predicate, timeout_s: float = 30.0, interval_s: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return False
+    return lifecycle.wait_for(predicate, timeout_s, interval_s)
